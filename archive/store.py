@@ -1,0 +1,254 @@
+"""Writing to the archive: one article per canonical URL, revisions, aliases, raw pages.
+
+The archive knows nothing of Scrapy: the crawler hands it a fetched `Page` and the
+`ArticleFields` it extracted; `save_article` decides whether that is a new article, a new
+revision, an unchanged re-fetch or a copy of an article already archived.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from archive import dedup
+from archive.db import Database
+from archive.models import Alias, Article, RawPage, Revision, utcnow
+from archive.urls import clean_url, site_of
+
+# Newly published articles are re-fetched on this backoff to catch silent edits, then left alone.
+REVISIT_AFTER = (timedelta(hours=1), timedelta(hours=6), timedelta(days=1), timedelta(days=3), timedelta(days=7))
+SAVE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Page:
+    """An HTTP response as fetched."""
+
+    url: str  # as requested (may carry tracking parameters)
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    final_url: str | None = None  # after redirects, when different
+    fetched_at: datetime = field(default_factory=utcnow)
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((value for key, value in self.headers if key.lower() == name), None)
+
+
+@dataclass(frozen=True)
+class ArticleFields:
+    """What the extractor found in a page."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    language: str | None = None
+    canonical_url: str | None = None  # the page's rel=canonical, already checked to be on the same site
+
+
+class Outcome(str, Enum):
+    NEW = "new"
+    DUPLICATE = "duplicate"  # new URL, but its text is a copy of an archived article
+    REVISION = "revision"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Saved:
+    outcome: Outcome
+    article_id: int
+    canonical_url: str
+    revision: int
+    duplicate_of: str | None = None
+
+
+def compress(body: bytes) -> tuple[str, bytes]:
+    return "zlib", zlib.compress(body, 6)
+
+
+def decompress(raw: RawPage) -> bytes:
+    if raw.compression == "zlib":
+        return zlib.decompress(raw.body)
+    if raw.compression == "identity":
+        return raw.body
+    raise ValueError(f"unknown compression {raw.compression!r} of raw page {raw.id}")
+
+
+def canonical_url_for(page: Page, fields: ArticleFields) -> str:
+    return clean_url(fields.canonical_url or page.final_url or page.url)
+
+
+def find_article(session: Session, url: str) -> Article | None:
+    """The article an URL belongs to, by canonical URL or by any alias."""
+    candidates = {url}
+    try:
+        candidates.add(clean_url(url))
+    except ValueError:
+        pass
+    article = session.scalars(select(Article).where(Article.canonical_url.in_(candidates))).first()
+    if article is None:
+        article = session.scalars(
+            select(Article).join(Alias).where(Alias.url.in_(candidates))
+        ).first()
+    return article
+
+
+def archived_urls(session: Session, urls: Iterable[str]) -> set[str]:
+    """Which of these URLs are already archived (as canonical URL or alias)."""
+    by_variant: dict[str, str] = {}
+    for url in urls:
+        by_variant[url] = url
+        try:
+            by_variant.setdefault(clean_url(url), url)
+        except ValueError:
+            continue
+    if not by_variant:
+        return set()
+    variants = list(by_variant)
+    found = set(session.scalars(select(Article.canonical_url).where(Article.canonical_url.in_(variants))))
+    found |= set(session.scalars(select(Alias.url).where(Alias.url.in_(variants))))
+    return {by_variant[v] for v in found}
+
+
+def save_article(db: Database, page: Page, fields: ArticleFields, *, source_id: int | None = None) -> Saved:
+    """Archive one extracted page in its own write transaction.
+
+    Unique constraints guard canonical URLs, aliases and revision numbers; a writer that loses a
+    race on PostgreSQL retries and then finds the row the winner wrote.
+    """
+    for attempt in range(SAVE_ATTEMPTS):
+        try:
+            with db.transaction() as session:
+                return _save(session, page, fields, source_id)
+        except IntegrityError:
+            if attempt == SAVE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _save(session: Session, page: Page, fields: ArticleFields, source_id: int | None) -> Saved:
+    canonical = canonical_url_for(page, fields)
+    digest = dedup.text_hash(fields.text)
+    article = find_article(session, canonical) or find_article(session, page.url)
+    if article is None:
+        return _save_new(session, page, fields, canonical, digest, source_id)
+
+    _add_aliases(session, article, page)
+    article.last_seen = page.fetched_at
+    _remember_validators(article, page)
+    schedule_next_revisit(article, page.fetched_at)
+    if digest == article.text_hash:
+        return Saved(Outcome.UNCHANGED, article.id, article.canonical_url, article.revision_count)
+
+    number = article.revision_count + 1
+    raw = _store_raw(session, page)
+    session.add(Revision(article=article, number=number, fetched_at=page.fetched_at, title=fields.title,
+                         text=dedup.normalize_text(fields.text), text_hash=digest, raw_page=raw))
+    article.revision_count = number
+    article.text_hash = digest
+    _update_metadata(article, fields)
+    session.flush()
+    return Saved(Outcome.REVISION, article.id, article.canonical_url, number)
+
+
+def _save_new(session, page, fields, canonical, digest, source_id) -> Saved:
+    original = dedup.find_original(session, digest)
+    article = Article(
+        canonical_url=canonical,
+        site=site_of(canonical),
+        text_hash=digest,
+        first_seen=page.fetched_at,
+        last_seen=page.fetched_at,
+        revision_count=1,
+        duplicate_of=original,
+        source_id=source_id,
+    )
+    _update_metadata(article, fields)
+    _remember_validators(article, page)
+    schedule_next_revisit(article, page.fetched_at, first=True)
+    session.add(article)
+    raw = _store_raw(session, page)
+    session.add(Revision(article=article, number=1, fetched_at=page.fetched_at, title=fields.title,
+                         text=dedup.normalize_text(fields.text), text_hash=digest, raw_page=raw))
+    _add_aliases(session, article, page)
+    session.flush()
+    outcome = Outcome.DUPLICATE if original else Outcome.NEW
+    return Saved(outcome, article.id, canonical, 1, original.canonical_url if original else None)
+
+
+def _update_metadata(article: Article, fields: ArticleFields) -> None:
+    # Keep what an earlier fetch found when this one found nothing.
+    for name in ("title", "author", "published", "updated", "language"):
+        value = getattr(fields, name)
+        if value is not None:
+            setattr(article, name, value)
+
+
+def _remember_validators(article: Article, page: Page) -> None:
+    article.etag = page.header("ETag") or article.etag
+    article.last_modified = page.header("Last-Modified") or article.last_modified
+
+
+def _add_aliases(session: Session, article: Article, page: Page) -> None:
+    known = {article.canonical_url, *(alias.url for alias in article.aliases)}
+    for url in dict.fromkeys(filter(None, (page.url, page.final_url))):
+        if url in known:
+            continue
+        if session.scalars(select(Alias.id).where(Alias.url == url)).first() is None:
+            session.add(Alias(url=url, article=article))
+        known.add(url)
+
+
+def _store_raw(session: Session, page: Page) -> RawPage:
+    compression, body = compress(page.body)
+    raw = RawPage(url=page.final_url or page.url, fetched_at=page.fetched_at, status=page.status,
+                  headers=json.dumps(page.headers), compression=compression, body=body)
+    session.add(raw)
+    return raw
+
+
+def schedule_next_revisit(article: Article, now: datetime, *, first: bool = False) -> None:
+    """Advance the article along REVISIT_AFTER; past its end the article is no longer revisited."""
+    step = 0 if first else article.revisit_step + 1
+    article.revisit_step = step
+    article.next_revisit_at = now + REVISIT_AFTER[step] if step < len(REVISIT_AFTER) else None
+
+
+def mark_not_modified(db: Database, article_id: int, when: datetime | None = None) -> None:
+    """A revisit answered 304: the article was checked and did not change."""
+    with db.transaction() as session:
+        article = session.get(Article, article_id)
+        if article is not None:
+            article.last_seen = when or utcnow()
+            schedule_next_revisit(article, article.last_seen)
+
+
+def due_for_revisit(session: Session, *, everything: bool = False, now: datetime | None = None):
+    """(id, canonical URL, ETag, Last-Modified) of the articles to re-fetch, streamed."""
+    query = select(Article.id, Article.canonical_url, Article.etag, Article.last_modified).order_by(Article.id)
+    if not everything:
+        query = query.where(Article.next_revisit_at <= (now or utcnow()))
+    yield from session.execute(query.execution_options(yield_per=1000))
+
+
+def referencing_duplicates(session: Session, article: Article) -> list[Article]:
+    """Articles archived as copies of this one."""
+    return list(session.scalars(select(Article).where(Article.duplicate_of_id == article.id).order_by(Article.id)))
+
+
+def article_by_url_or_id(session: Session, key: str) -> Article | None:
+    if key.isdigit():
+        return session.get(Article, int(key))
+    return find_article(session, key)
+
