@@ -1,0 +1,104 @@
+"""HTML -> Article: the archive's text extractor, a pure function (no network, no Scrapy, no DB).
+
+trafilatura finds the main text; this module adds what an archive needs around it: robust
+decoding, furniture removal (learned per site, and recognised by shape), metadata, cross-checked
+dates and soft-block detection. The HTML is parsed once and the tree reused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import trafilatura
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
+
+from crawler import text_meta
+from crawler.text_blocks import block_reason
+from crawler.text_dates import choose_dates, page_dates
+from crawler.text_decode import decode_html
+from crawler.text_furniture import drop_related_blocks, drop_selected, filter_lines, site_name_keys
+from crawler.text_lines import line_fingerprint, normalize_text
+
+__all__ = ["Article", "extract", "line_fingerprint", "normalize_text", "decode_html"]
+
+# a precise extraction shorter than this is retried with trafilatura's defaults
+SUSPICIOUSLY_SHORT = 250
+
+
+@dataclass(frozen=True)
+class Article:
+    url: str  # the URL the page was fetched from (as given)
+    canonical_url: str | None  # absolute rel=canonical href on the same registered domain as url, else None
+    title: str | None
+    text: str  # clean text: one paragraph per line, joined with "\n", no blank lines, stripped
+    author: str | None  # without "Par ", "By ", "Von "... prefixes; several authors joined by ", "
+    published: datetime | None  # timezone-aware (UTC if the page gives no offset); never in the future
+    updated: datetime | None  # the page's modified date when it gives one
+    language: str | None  # ISO 639-1, e.g. "fr"
+    site: str  # url's host, lowercased, leading "www." removed
+    blocked: str | None = None  # soft block reason when the page is a block page, not an article
+
+
+def extract(
+    body: bytes | str,
+    url: str,
+    *,
+    encoding: str | None = None,
+    feed_date: datetime | None = None,
+    furniture: frozenset[int] = frozenset(),
+    drop_selectors: tuple[str, ...] = (),
+) -> Article:
+    """Extract the article in ``body`` (raw response bytes or decoded text) fetched from ``url``.
+
+    encoding: the HTTP Content-Type charset (may be wrong or None). feed_date: the date the
+    feed gave for this item, cross-checked with the page. furniture: fingerprints
+    (line_fingerprint) of lines learned as furniture for this site. drop_selectors: CSS
+    selectors of elements the site's spider knows are furniture.
+    """
+    site = text_meta.host_of(url)
+    html = decode_html(body, encoding)
+    tree = _parse(html)
+    if tree is None:
+        return Article(url, None, None, "", None, None, None, None, site)
+
+    page = text_meta.read_page(tree)
+    title = text_meta.title_of(page, site)
+    published, modified = page_dates(page, tree)
+    published, updated = choose_dates(published, modified, url, feed_date)
+    canonical = text_meta.canonical_of(tree, url)
+    author = text_meta.author_of(page, tree)
+    language = text_meta.language_of(page, tree)
+    names = site_name_keys(text_meta.site_name(page), site)
+
+    if drop_selectors:
+        drop_selected(tree, drop_selectors)
+    drop_related_blocks(tree)
+    text = _main_text(tree, url)
+    lines = filter_lines(text.splitlines(), furniture, names)
+    if title:  # a repeated headline is not part of the body
+        lines = lines[1:] if lines and text_meta._squash(lines[0]) == text_meta._squash(title) else lines
+    text = "\n".join(lines)
+
+    blocked = block_reason(tree, page.html_title or title, text)
+    return Article(url, canonical, title, text, author, published, updated, language, site, blocked)
+
+
+def _parse(html: str) -> HtmlElement | None:
+    if not html.strip():
+        return None
+    try:
+        return load_html(html)
+    except (ValueError, TypeError):
+        return None
+
+
+def _main_text(tree: HtmlElement, url: str) -> str:
+    """trafilatura (precise, no comments); its defaults when that finds (almost) nothing."""
+    text = trafilatura.extract(tree, url=url, include_comments=False, favor_precision=True) or ""
+    if len(text) < SUSPICIOUSLY_SHORT:
+        fallback = trafilatura.extract(tree, url=url, include_comments=False) or ""
+        if len(fallback) > len(text):
+            text = fallback
+    return "\n".join(stripped for line in text.splitlines() if (stripped := " ".join(line.split())))

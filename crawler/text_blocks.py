@@ -1,0 +1,84 @@
+"""Soft blocks: pages served with 200 that are not the article but a challenge, an error,
+a consent wall, a login wall or a paywall. Only pages with little text can be blocked: an
+article that mentions "access denied" in a sentence is still an article."""
+
+from __future__ import annotations
+
+import re
+
+from lxml.html import HtmlElement
+
+SHORT_TEXT = 600  # characters of extracted text under which a page may be a block page
+
+_CHALLENGE_TITLE = re.compile(
+    r"^(just a moment|attention required|checking your browser|please wait|one more step|ddos-guard"
+    r"|security check|are you a (robot|human)|verify(ing)? you are human|un instant|bot verification)",
+    re.I,
+)
+_CHALLENGE_MARKUP = re.compile(
+    r"cf-browser-verification|cf_chl_opt|challenge-platform|cf-challenge|g-recaptcha|h-captcha|hcaptcha"
+    r"|captcha-delivery|px-captcha|_Incapsula_Resource|datadome",
+    re.I,
+)
+_CHALLENGE_TEXT = re.compile(
+    r"checking your browser|enable javascript and cookies to continue|verify (that )?you are (a )?human"
+    r"|are you a robot|complete the security check|captcha|vérifiez que vous êtes humain",
+    re.I,
+)
+_DENIED = re.compile(
+    r"^\W*(access denied|access to this page has been denied|403 forbidden|forbidden|error 403|http 403"
+    r"|401 unauthorized|request blocked|you have been blocked|sorry, you have been blocked|accès refusé"
+    r"|zugriff verweigert|acceso denegado|accesso negato)",
+    re.I,
+)
+_CONSENT = re.compile(
+    r"cookie|consent|consentement|privacy|confidentialité|datenschutz|einwilligung|privacidad|before you continue"
+    r"|avant d'accéder|vos choix|your choices|accept all|tout accepter|alle akzeptieren|aceptar todo|accetta tutti",
+    re.I,
+)
+_LOGIN = re.compile(
+    r"(sign|log) ?in to (continue|read|view|access)|please (sign|log) ?in|connectez-vous pour|identifiez-vous"
+    r"|melden sie sich an|inicia sesión para|accedi per|you must be logged in|login required|members only",
+    re.I,
+)
+_PAYWALL = re.compile(
+    r"subscribe to (continue|read)|subscribers only|for subscribers|réservé aux abonnés|pour lire la suite"
+    r"|abonnez-vous pour|nur für abonnenten|exklusiv für abonnenten|solo para suscriptores|riservato agli abbonati"
+    r"|already a subscriber|déjà abonné",
+    re.I,
+)
+
+
+def block_reason(tree: HtmlElement, title: str | None, text: str) -> str | None:
+    """The soft block reason for a page, or None for a normal page."""
+    if len(text) >= SHORT_TEXT:
+        return None
+    title = title or ""
+    visible = " ".join(tree.xpath("string(//body)").split())[:3000] if tree is not None else ""
+    head = " ".join(text.split())[:400] or visible[:400]
+    markup = _markup_sample(tree)
+    if _CHALLENGE_TITLE.search(title) or (_CHALLENGE_MARKUP.search(markup) and len(text) < 300) or (
+        _CHALLENGE_TEXT.search(visible) and len(visible) < 1500
+    ):
+        return "challenge"
+    if _DENIED.search(title) or _DENIED.search(head):
+        return "access-denied"
+    if tree is not None and tree.xpath("//input[@type='password']") and (_LOGIN.search(visible) or len(text) < 200):
+        return "login-wall"
+    if _LOGIN.search(head):
+        return "login-wall"
+    if _PAYWALL.search(visible) and len(text) < 400:
+        return "paywall"
+    if len(_CONSENT.findall(visible)) >= 2 and len(text) < 400:
+        return "consent-wall"
+    return None
+
+
+def _markup_sample(tree: HtmlElement | None) -> str:
+    if tree is None:
+        return ""
+    parts = []
+    for node in tree.xpath("//script[@src] | //div[@id or @class] | //form[@id or @action] | //iframe[@src]")[:200]:
+        parts.extend(filter(None, (node.get("src"), node.get("id"), node.get("class"), node.get("action"))))
+    parts.extend(s.text or "" for s in tree.xpath("//script[not(@src)]")[:20])
+    return " ".join(parts)

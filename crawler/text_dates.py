@@ -1,0 +1,122 @@
+"""Publication and modification dates: page metadata, the URL path and the feed, cross-checked.
+
+Explicit page metadata wins, unless it disagrees with a date in the URL path by more than
+AGREEMENT and the feed agrees with the URL: then the page metadata is the odd one out. Dates in
+the future are never chosen. Naive dates are taken as UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from dateutil import parser as dateutil_parser
+from lxml.html import HtmlElement
+
+from crawler.text_meta import PageMeta, ld_value
+
+AGREEMENT = timedelta(days=2)
+_PUBLISHED_KEYS = (
+    "article:published_time", "og:article:published_time", "datepublished", "og:published_time",
+    "article.published", "parsely-pub-date", "sailthru.date", "pubdate", "publishdate",
+    "publish-date", "dc.date.issued", "dcterms.created", "dc.date", "date",
+)  # fmt: skip
+_MODIFIED_KEYS = ("article:modified_time", "og:updated_time", "datemodified", "last-modified", "dcterms.modified")
+_URL_DATE = re.compile(
+    r"/((?:19|20)\d\d)[/\-_]?(0[1-9]|1[0-2])[/\-_]?(0[1-9]|[12]\d|3[01])(?:/|[\-_.]|$)"
+    r"|/((?:19|20)\d\d)/([1-9]|1[0-2])/([1-9]|[12]\d|3[01])/"
+)
+_EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
+
+
+def parse_date(raw: str | None) -> datetime | None:
+    """A timezone-aware datetime from an ISO 8601, RFC 2822 or plain date string."""
+    if not raw or not isinstance(raw, str):
+        return None
+    raw = raw.strip()
+    value = None
+    try:
+        value = datetime.fromisoformat(raw.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", raw) else raw)
+    except ValueError:
+        try:
+            value = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            if re.search(r"\d{4}", raw) and len(raw) < 60:
+                try:
+                    value = dateutil_parser.parse(raw)
+                except (ValueError, OverflowError):
+                    value = None
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value if value >= _EARLIEST else None
+
+
+def url_date(url: str) -> datetime | None:
+    match = _URL_DATE.search(url)
+    if not match:
+        return None
+    y, m, d = (g for g in match.groups() if g)
+    try:
+        return datetime(int(y), int(m), int(d), tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def page_dates(page: PageMeta, tree: HtmlElement) -> tuple[list[datetime], list[datetime]]:
+    """Candidate (published, modified) dates from JSON-LD, meta tags and <time> elements."""
+    published = [parse_date(_str(ld_value(page, "datePublished"))), parse_date(_str(ld_value(page, "dateCreated")))]
+    published += [parse_date(page.metas.get(key)) for key in _PUBLISHED_KEYS]
+    modified = [parse_date(_str(ld_value(page, "dateModified")))]
+    modified += [parse_date(page.metas.get(key)) for key in _MODIFIED_KEYS]
+    if not any(published):
+        for node in tree.xpath('//time[@datetime][position() <= 3] | //*[@itemprop="datePublished"][@datetime]'):
+            published.append(parse_date(node.get("datetime")))
+            if published[-1]:
+                break
+    return [d for d in published if d], [d for d in modified if d]
+
+
+def _str(value: object) -> str | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, str) else None
+
+
+def _close(a: datetime, b: datetime) -> bool:
+    return abs(a - b) <= AGREEMENT
+
+
+def choose_dates(
+    published: list[datetime],
+    modified: list[datetime],
+    url: str,
+    feed_date: datetime | None,
+    now: datetime | None = None,
+) -> tuple[datetime | None, datetime | None]:
+    """(published, updated), cross-checked; neither in the future."""
+    now = now or datetime.now(UTC)
+    if feed_date is not None and feed_date.tzinfo is None:
+        feed_date = feed_date.replace(tzinfo=UTC)
+    in_past = lambda d: d is not None and _EARLIEST <= d <= now  # noqa: E731
+    page = next((d for d in published if in_past(d)), None)
+    from_url = url_date(url)
+    from_url = from_url if in_past(from_url) else None
+    feed = feed_date if in_past(feed_date) else None
+
+    if page is not None:
+        chosen = page
+        # the URL date is a day at midnight: compare with a day of slack
+        if from_url and not _close(page, from_url) and feed and _close(feed, from_url + timedelta(hours=12)):
+            chosen = feed
+    elif feed is not None:
+        chosen = feed if from_url is None or _close(feed, from_url + timedelta(hours=12)) else from_url
+    else:
+        chosen = from_url
+
+    updated = next((d for d in modified if in_past(d)), None)
+    if updated is not None and chosen is not None and updated < chosen:
+        updated = None
+    return chosen, updated

@@ -1,0 +1,167 @@
+"""Page furniture recognised by its shape (French, English, German, Spanish, Italian, some
+Portuguese): "read also" links, ad labels, share boxes, comment/login/newsletter/paywall
+prompts, cookie notices, lone image alt text, the site name alone on a line.
+
+A paragraph is furniture only when it IS the label or prompt: the whole line, the label
+followed by a separator and a link title, or a short line led by a prompt. A sentence that
+merely contains the words stays. The DOM pass removes label-led, link-dense blocks before
+extraction; the line pass judges the extracted paragraphs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lxml.html import HtmlElement
+
+from crawler.text_lines import line_fingerprint, normalize_line
+
+# labels that lead a link to another article: "Lire aussi : <title>"
+_RELATED = (
+    r"(?:à |a )?lire (?:aussi|également|egalement)|(?:à |a )?voir aussi|sur le même sujet|lire la suite|voir la vidéo"
+    r"|(?:read|see) (?:more|also)|also read|related(?: articles?| stories| content| coverage)?|more on this(?: story)?"
+    r"|recommended|you may also like|you might also like|most read|editor'?s picks?|trending now"
+    r"|lesen sie (?:auch|mehr)|mehr zum thema|auch interessant|das könnte sie auch interessieren|weiterlesen"
+    r"|lee (?:también|tambien)|leer más|leer mas|te puede interesar|relacionad[oa]s?|noticias relacionadas"
+    r"|leggi anche|leggi (?:tutto|di più)|potrebbe interessarti|articoli correlati"
+    r"|leia (?:também|mais)|veja também|saiba mais"
+)
+_RELATED_LED = re.compile(rf"^(?:{_RELATED})\s*(?P<sep>[:»>|→\-–—•]+)?\s*(?P<rest>.*)$", re.I)
+
+# whole-line labels and prompts (compared with normalize_line: casefolded, ends stripped)
+_LABELS = {
+    # ads
+    "publicité", "pub", "annonce", "advertisement", "advertising", "ad", "sponsored", "sponsored content",
+    "anzeige", "werbung", "publicidad", "anuncio", "pubblicità", "pubblicita", "publicidade",
+    # share
+    "partager", "partagez", "partager sur facebook", "partager sur twitter", "partager sur x",
+    "partager sur linkedin", "partager par email", "partager cet article", "imprimer", "envoyer",
+    "share", "share this", "share this article", "share this story", "share on facebook", "share on twitter",
+    "share on x", "share on linkedin", "tweet", "email", "e-mail", "print", "copy link", "copier le lien",
+    "teilen", "artikel teilen", "auf facebook teilen", "drucken", "compartir", "compartir en facebook",
+    "condividi", "condividi su facebook", "compartilhar", "facebook", "twitter", "linkedin", "whatsapp",
+    "pinterest", "messenger", "telegram", "reddit",
+    # comments
+    "postez un commentaire", "laisser un commentaire", "laissez un commentaire", "ajouter un commentaire",
+    "commentaires", "commentaire", "réagir", "réagissez", "répondre", "leave a comment", "leave a reply",
+    "post a comment", "add a comment", "comments", "comment", "reply", "kommentar schreiben", "kommentare",
+    "kommentieren", "deja un comentario", "deja tu comentario", "comentarios", "lascia un commento",
+    "commenti", "lascia un commento annulla risposta", "cancel reply", "annuler la réponse",
+    # login / registration
+    "you don't have permission to register", "you do not have permission to register", "log in", "login",
+    "sign in", "sign up", "register", "se connecter", "connexion", "s'inscrire", "inscription", "mon compte",
+    "mot de passe oublié", "forgot password", "forgot your password", "lost your password", "remember me",
+    "se souvenir de moi", "anmelden", "registrieren", "iniciar sesión", "registrarse", "accedi", "registrati",
+    # images
+    "image alt", "image", "photo", "img", "alt", "illustration", "crédit photo", "photo credit", "bild", "foto",
+    "imagen", "immagine",
+    # newsletter / paywall
+    "newsletter", "abonnez-vous", "s'abonner", "subscribe", "subscribe now", "abonnieren", "suscríbete",
+    "abbonati", "déjà abonné", "already a subscriber", "réservé aux abonnés", "article réservé aux abonnés",
+    "premium", "exclusive", "abonnés",
+    # navigation leftovers
+    "menu", "accueil", "home", "retour en haut", "back to top", "haut de page", "suivant", "précédent",
+    "next", "previous", "next article", "previous article", "article suivant", "article précédent",
+}  # fmt: skip
+
+# prompts that lead a short line: "Pour lire la suite de cet article, abonnez-vous"
+_PROMPT_LED = re.compile(
+    r"^(?:pour lire la suite|la suite est réservée|réservé aux abonnés|cet article est réservé|abonnez-vous"
+    r"|inscrivez-vous|recevez (?:notre|nos|gratuitement)|(?:s'|vous )?inscrire à (?:la|notre) newsletter"
+    r"|subscribe to|sign up (?:for|to)|get our newsletter|this article is for subscribers|to continue reading"
+    r"|already a subscriber|create a free account|log in to|sign in to|you don't have permission|you must be logged"
+    r"|melden sie sich|abonnieren sie|jetzt abonnieren|lesen sie weiter mit|dieser artikel ist exklusiv"
+    r"|suscríbete|suscribete|regístrate|para seguir leyendo|contenido exclusivo para suscriptores"
+    r"|iscriviti|abbonati|per continuare a leggere|contenuto riservato agli abbonati"
+    r"|partager (?:sur|par|cet)|share (?:on|this|via)|teilen (?:auf|sie)|compartir en|condividi su"
+    r"|(?:postez|laissez|laisser|ajoutez|écrire) (?:un|votre) commentaire|leave a (?:comment|reply)"
+    r"|kommentar schreiben|deja (?:un|tu) comentario|lascia un commento"
+    r"|(?:- )?publicité|advertisement|anzeige|publicidad|pubblicità)",
+    re.I,
+)
+_PROMPT_MAX_WORDS = 25
+# cookie notices: a line led by one of these is furniture when not long
+_COOKIE_LED = re.compile(
+    r"^(?:(?:ce|notre) site (?:web )?utilise des cookies|nous utilisons des cookies|en poursuivant votre navigation"
+    r"|(?:we|this (?:web)?site) uses? cookies|by (?:continuing|using) (?:to use )?(?:this|our) (?:web)?site"
+    r"|wir verwenden cookies|diese (?:web)?seite verwendet cookies|diese website (?:verwendet|nutzt) cookies"
+    r"|utilizamos cookies|este sitio (?:web )?utiliza cookies|utilizziamo (?:i )?cookie"
+    r"|questo sito (?:web )?utilizza (?:i )?cookie|este site utiliza cookies|usamos cookies)",
+    re.I,
+)
+_COOKIE_MAX_WORDS = 80
+_SENTENCE_END = re.compile(r"[.!?…]['\"»”’)]*$")
+
+
+def is_furniture_line(line: str, site_names: Iterable[str] = ()) -> bool:
+    """True when a paragraph of extracted text is page furniture by its shape."""
+    norm = normalize_line(line)
+    if not norm or not any(c.isalnum() for c in norm):
+        return True
+    if norm in _LABELS or norm in site_names:
+        return True
+    words = len(norm.split())
+    related = _RELATED_LED.match(norm)
+    if related:
+        rest = related.group("rest")
+        if not rest or related.group("sep"):
+            return words <= 60
+        # no separator: a link title (short, no final full stop), not a sentence
+        return words <= 20 and not _SENTENCE_END.search(line.strip())
+    if words <= _PROMPT_MAX_WORDS and _PROMPT_LED.match(norm):
+        return True
+    return words <= _COOKIE_MAX_WORDS and bool(_COOKIE_LED.match(norm))
+
+
+def site_name_keys(*names: str | None) -> frozenset[str]:
+    """Normal forms of the site's names ("Vudailleurs.com", "vudailleurs") for whole-line matching."""
+    keys = set()
+    for name in names:
+        if name:
+            keys.add(normalize_line(name))
+            if "." in name:
+                keys.add(normalize_line(name.rsplit(".", 1)[0]))
+    keys.discard("")
+    return frozenset(keys)
+
+
+def filter_lines(lines: Iterable[str], furniture: frozenset[int], site_names: frozenset[str]) -> list[str]:
+    kept = []
+    for line in lines:
+        if furniture and line_fingerprint(line) in furniture:
+            continue
+        if is_furniture_line(line, site_names):
+            continue
+        kept.append(line)
+    return kept
+
+
+def link_density(node: HtmlElement, text_length: int) -> float:
+    linked = sum(len(a.text_content().strip()) for a in node.iter("a"))
+    return linked / text_length if text_length else 0.0
+
+
+def drop_related_blocks(tree: HtmlElement) -> None:
+    """Remove short, label-led, link-dense blocks ("Lire aussi : <a>...</a>") from the tree."""
+    doomed = []
+    for node in tree.iter("p", "div", "li", "aside", "section", "strong", "span", "h2", "h3", "h4"):
+        if node.find(".//a") is None:
+            continue
+        text = " ".join(node.text_content().split())
+        if not text or len(text) > 400:
+            continue
+        if _RELATED_LED.match(text.casefold()) and link_density(node, len(text)) >= 0.5:
+            doomed.append(node)
+    for node in doomed:
+        parent = node.getparent()
+        if parent is not None:
+            node.drop_tree()  # keeps the tail text
+
+
+def drop_selected(tree: HtmlElement, selectors: Iterable[str]) -> None:
+    """Remove the elements matching a site spider's CSS selectors."""
+    for selector in selectors:
+        for node in tree.cssselect(selector):
+            if node.getparent() is not None:
+                node.drop_tree()

@@ -1,0 +1,203 @@
+"""Page metadata read from a parsed HTML tree: meta tags, JSON-LD, title, author, language,
+canonical URL, site. Cheap XPath only (no network, no date guessing: see text_dates)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import tldextract
+from lxml.html import HtmlElement
+
+_TLD = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=())  # bundled snapshot, no network
+_ARTICLE_TYPES = re.compile(r"Article|BlogPosting|Report|WebPage|NewsArticle|LiveBlogPosting", re.I)
+_BYLINE_PREFIX = re.compile(
+    r"^\s*(?:(?:written|posted|published|reported)\s+)?(?:par|by|von|por|di|de|door|av|af|from)\s*[:\-]?\s+",
+    re.I,
+)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\|| and | et | und | y | e | ed )\s*", re.I)
+_AUTHOR_NOISE = re.compile(r"https?://|@|\d{4}|\bmin\b|updated|mis à jour|publié|published", re.I)
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
+_LANG = re.compile(r"^([a-zA-Z]{2})(?:[-_]|$)")
+
+
+@dataclass
+class PageMeta:
+    """Everything read from the head/JSON-LD of a page before extraction."""
+
+    metas: dict[str, str] = field(default_factory=dict)  # name/property/itemprop (lowercased) -> content
+    ld: list[dict] = field(default_factory=list)  # JSON-LD objects of article-like types
+    html_title: str | None = None
+    h1: str | None = None
+
+
+def host_of(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def read_page(tree: HtmlElement) -> PageMeta:
+    page = PageMeta()
+    for node in tree.iter("meta"):
+        key = node.get("property") or node.get("name") or node.get("itemprop") or node.get("http-equiv")
+        content = node.get("content")
+        if key and content and content.strip():
+            page.metas.setdefault(key.strip().lower(), " ".join(content.split()))
+    for script in tree.xpath('//script[contains(@type, "ld+json")]'):
+        page.ld.extend(_ld_objects(script.text or ""))
+    title = tree.find(".//title")
+    if title is not None:
+        page.html_title = " ".join(title.text_content().split()) or None
+    h1s = tree.xpath("//h1")
+    if h1s:
+        page.h1 = " ".join(h1s[0].text_content().split()) or None
+    return page
+
+
+def _ld_objects(raw: str) -> list[dict]:
+    try:
+        data = json.loads(raw.strip().rstrip(";"))
+    except ValueError:
+        return []
+    found, stack = [], [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            if "@graph" in item:
+                stack.append(item["@graph"])
+            kind = item.get("@type")
+            kind = " ".join(kind) if isinstance(kind, list) else str(kind or "")
+            if _ARTICLE_TYPES.search(kind):
+                found.append(item)
+    # articles before generic web pages
+    found.sort(key=lambda obj: "WebPage" in str(obj.get("@type")))
+    return found
+
+
+def ld_value(page: PageMeta, key: str) -> object | None:
+    for obj in page.ld:
+        if obj.get(key):
+            return obj[key]
+    return None
+
+
+def _name(value: object) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("name")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return " ".join(value.split()) if isinstance(value, str) and value.strip() else None
+
+
+def site_name(page: PageMeta) -> str | None:
+    return page.metas.get("og:site_name") or _name(ld_value(page, "publisher")) or page.metas.get("application-name")
+
+
+def title_of(page: PageMeta, site: str) -> str | None:
+    for candidate in (
+        page.metas.get("og:title"),
+        page.metas.get("twitter:title"),
+        _name(ld_value(page, "headline")),
+        page.h1,
+        page.html_title,
+    ):
+        if candidate:
+            return strip_site_suffix(candidate, [site_name(page), site])
+    return None
+
+
+def strip_site_suffix(title: str, names: list[str | None]) -> str:
+    """Drop a trailing (or leading) " - SiteName" part of a title."""
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    keys = {_squash(n) for n in names if n} | {_squash(n.split(".")[0]) for n in names if n and "." in n}
+    keys.discard("")
+    last, first = _squash(parts[-1]), _squash(parts[0])
+    separators = _TITLE_SEPARATORS.findall(title)
+    if last and any(last == k or last in k or k in last for k in keys):
+        return title[: title.rfind(separators[-1])].strip() or title
+    if first and any(first == k or k in first for k in keys) and len(parts) == 2:
+        return title[title.find(separators[0]) + len(separators[0]) :].strip() or title
+    return title
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold())
+
+
+def author_of(page: PageMeta, tree: HtmlElement) -> str | None:
+    value = ld_value(page, "author") or ld_value(page, "creator")
+    names: list[str] = []
+    if value:
+        for item in value if isinstance(value, list) else [value]:
+            name = _name(item)
+            if name:
+                names.extend(clean_authors(name))
+    if not names:
+        for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator", "byl"):
+            if page.metas.get(key):
+                names = clean_authors(page.metas[key])
+                if names:
+                    break
+    if not names:
+        for node in tree.xpath(
+            '(//*[@rel="author"] | //*[@itemprop="author"] | //*[contains(@class, "byline")]'
+            ' | //*[contains(@class, "author-name")])[position() <= 3]'
+        ):
+            names = clean_authors(node.text_content())
+            if names:
+                break
+    return ", ".join(dict.fromkeys(names)) or None
+
+
+def clean_authors(raw: str) -> list[str]:
+    """Names from a byline: prefixes ("Par", "By", "Von"...) removed, several names split."""
+    text = " ".join(raw.split())
+    text = _BYLINE_PREFIX.sub("", text)
+    names = []
+    for part in _AUTHOR_SPLIT.split(text):
+        part = _BYLINE_PREFIX.sub("", part).strip(" .-–—:|")
+        if not part or len(part) > 60 or len(part.split()) > 5 or _AUTHOR_NOISE.search(part):
+            continue
+        names.append(part)
+    return names
+
+
+def language_of(page: PageMeta, tree: HtmlElement) -> str | None:
+    for raw in (
+        tree.get("lang"),
+        tree.get("{http://www.w3.org/XML/1998/namespace}lang"),
+        page.metas.get("og:locale"),
+        page.metas.get("content-language"),
+        page.metas.get("language"),
+        _name(ld_value(page, "inLanguage")),
+    ):
+        match = _LANG.match((raw or "").strip())
+        if match:
+            return match.group(1).lower()
+    return None
+
+
+def canonical_of(tree: HtmlElement, url: str) -> str | None:
+    """rel=canonical resolved against url, only when on the same registered domain."""
+    for href in tree.xpath('//link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href'):
+        href = href.strip()
+        if not href:
+            continue
+        absolute = urljoin(url, href)
+        if urlsplit(absolute).scheme not in ("http", "https"):
+            return None
+        return absolute if same_site(absolute, url) else None
+    return None
+
+
+def same_site(a: str, b: str) -> bool:
+    first, second = _TLD(a), _TLD(b)
+    if not first.domain or not second.domain:
+        return host_of(a) == host_of(b)
+    return (first.domain, first.suffix) == (second.domain, second.suffix)
