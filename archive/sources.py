@@ -1,0 +1,97 @@
+"""The sources an operator registered: feeds, sitemaps and sites to poll."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive.models import Source
+from archive.urls import check_url
+
+KINDS = ("feed", "sitemap", "site")
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class SourceError(ValueError):
+    """A source request that cannot be carried out (unknown source, bad interval...)."""
+
+
+def parse_interval(text: str) -> int:
+    """'30m', '2h', '1d', '45s' or a bare number of minutes, as seconds."""
+    match = _DURATION.match(text or "")
+    if not match or int(match.group(1)) == 0:
+        raise SourceError(f"not an interval: {text!r} (use e.g. 30m, 2h, 1d)")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def format_interval(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def add_source(session: Session, url: str, *, kind: str = "feed", every: int | None = None,
+               spider: str | None = None, cron: str | None = None) -> tuple[Source, bool]:
+    """Register a source; adding it again updates what was given. Returns (source, created)."""
+    url = check_url(url)
+    if kind not in KINDS:
+        raise SourceError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
+    source = get_source(session, url, required=False)
+    created = source is None
+    if created:
+        source = Source(url=url, kind=kind, enabled=True, every_seconds=every or 1800)
+        session.add(source)
+    else:
+        source.kind = kind
+        if every:
+            source.every_seconds = every
+    if spider is not None:
+        source.spider = spider
+    if cron is not None:
+        source.cron = cron
+    session.flush()
+    return source, created
+
+
+def get_source(session: Session, key: str, *, required: bool = True) -> Source | None:
+    """A source by URL or id."""
+    source = session.get(Source, int(key)) if key.isdigit() else session.scalars(
+        select(Source).where(Source.url == key.strip())
+    ).first()
+    if source is None and required:
+        raise SourceError(f"unknown source: {key}")
+    return source
+
+
+def list_sources(session: Session, *, enabled_only: bool = False) -> list[Source]:
+    query = select(Source).order_by(Source.id)
+    if enabled_only:
+        query = query.where(Source.enabled.is_(True))
+    return list(session.scalars(query))
+
+
+def set_enabled(session: Session, key: str, enabled: bool) -> Source:
+    source = get_source(session, key)
+    source.enabled = enabled
+    if enabled:
+        # an operator bringing a source back wants it polled now, with a clean slate
+        source.disabled_reason = None
+        source.failure_score = 0.0
+        source.consecutive_failures = 0
+        source.next_poll_at = None
+    return source
+
+
+def remove_source(session: Session, key: str) -> Source:
+    source = get_source(session, key)
+    session.delete(source)
+    return source
+
+
+def interval(source: Source) -> timedelta:
+    return timedelta(seconds=source.poll_seconds or source.every_seconds)

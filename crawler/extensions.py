@@ -1,0 +1,32 @@
+"""Extensions: recording each crawl run's figures in the archive for `stats`."""
+
+from __future__ import annotations
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from archive import runs
+from crawler.archive_link import database_for, run_id_for
+
+
+class RunRecorder:
+    """Write the run's request, 304, article and drop counts to its crawl_runs row on close."""
+
+    def __init__(self, crawler, run_id: int):
+        self.crawler = crawler
+        self.run_id = run_id
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        run_id = run_id_for(crawler)
+        if run_id is None:
+            raise NotConfigured("no NEWSARCHIVE_RUN_ID: run through `newsarchive crawl`")
+        ext = cls(crawler, run_id)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_closed(self, spider, reason):
+        stats = self.crawler.stats.get_stats()
+        status = "ok" if reason == "finished" and not stats.get("newsarchive/errors") else (
+            "partial" if reason == "finished" else reason)
+        runs.finish_run(database_for(self.crawler), self.run_id, stats, status=status)

@@ -1,0 +1,62 @@
+"""Scrapy settings for newsarchive: polite defaults for unattended news crawling.
+
+A site that needs something else says so in its spider's ``custom_settings``; an operator
+overrides any of these per run with ``newsarchive crawl -s NAME=VALUE``.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+try:
+    _VERSION = version("newsarchive")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    _VERSION = "0"
+
+BOT_NAME = "newsarchive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+TEMPLATES_DIR = str(Path(__file__).parent / "templates")  # `scrapy genspider -t article`
+
+# Who we are: site owners can read who crawls them and how to reach us.
+NEWSARCHIVE_CONTACT_URL = "https://github.com/newsarchive/newsarchive"
+USER_AGENT = f"newsarchive/{_VERSION} (+{NEWSARCHIVE_CONTACT_URL})"
+
+# Politeness
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# Limits sane for news pages (Scrapy's defaults are 1 GiB and 180 s).
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 10
+
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+DOWNLOADER_MIDDLEWARES = {
+    # Before the robots.txt middleware (100), so robots.txt of a refused host is not fetched either.
+    "crawler.middlewares.PrivateNetworkGuard": 50,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ExtractPipeline": 100,
+    "crawler.pipelines.ArchivePipeline": 300,
+}
+EXTENSIONS = {
+    "crawler.extensions.RunRecorder": 500,
+}
+
+# newsarchive's own settings
+NEWSARCHIVE_DB = None  # SQLAlchemy URL; None means $NEWSARCHIVE_DB or ./newsarchive.db
+NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS = False  # also from the environment variable of the same name

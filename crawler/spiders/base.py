@@ -1,0 +1,98 @@
+"""What every newsarchive spider shares: article requests, page items and the crawl frontier."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import scrapy
+
+from archive import frontier
+from archive.models import Source
+from archive.sources import list_sources
+from archive.store import archived_urls
+from crawler.archive_link import database_for
+from crawler.items import PageItem
+
+logger = logging.getLogger(__name__)
+
+
+class ArchiveSpider(scrapy.Spider):
+    """Base of the feed, sitemap, site and named-site spiders.
+
+    ``sources`` (spider argument): comma-separated source ids to poll; without it every enabled
+    source of the spider's ``source_kind`` is polled.
+    """
+
+    source_kind = "feed"
+    drop_selectors: tuple[str, ...] = ()  # CSS selectors of furniture, for named-site spiders
+
+    def __init__(self, *args, sources: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source_ids = [int(s) for s in str(sources).split(",") if s.strip()]
+
+    @property
+    def db(self):
+        return database_for(self.crawler)
+
+    def selected_sources(self) -> list[Source]:
+        with self.db.session() as session:
+            sources = list_sources(session)
+        if self.source_ids:
+            return [s for s in sources if s.id in self.source_ids]
+        return [s for s in sources if s.enabled and s.kind == self.source_kind]
+
+    def resume_pending(self, source_ids: list[int]):
+        """Requests for URLs a killed run discovered but never archived."""
+        with self.db.session() as session:
+            entries = [e for sid in source_ids for e in frontier.pending(session, source_id=sid)]
+        for entry in entries:
+            self.crawler.stats.inc_value("newsarchive/resumed")
+            yield self.article_request(entry.url, entry.source_id, entry.feed_date)
+
+    def new_article_requests(self, found: dict[str, datetime | None], source_id: int | None):
+        """Queue the URLs not yet archived in the frontier, then request them."""
+        with self.db.session() as session:
+            known = archived_urls(session, found)
+        fresh = {url: date for url, date in found.items() if url not in known}
+        self.crawler.stats.inc_value("newsarchive/links_seen", len(found))
+        self.crawler.stats.inc_value("newsarchive/links_already_archived", len(known))
+        frontier.enqueue(self.db, fresh.items(), source_id)
+        for url, date in fresh.items():
+            yield self.article_request(url, source_id, date)
+
+    def article_request(self, url: str, source_id: int | None, feed_date: datetime | None = None,
+                        **kwargs) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
+                              cb_kwargs={"source_id": source_id, "feed_date": feed_date}, **kwargs)
+
+    def parse_article(self, response, source_id=None, feed_date=None):
+        requested = response.request.meta.get("redirect_urls", [response.url])[0]
+        yield PageItem(
+            url=requested,
+            final_url=response.url if response.url != requested else None,
+            status=response.status,
+            headers=[(k.decode("latin-1"), v.decode("latin-1"))
+                     for k, values in response.headers.items() for v in values],
+            body=response.body,
+            encoding=_declared_charset(response),
+            source_id=source_id,
+            feed_date=feed_date,
+            drop_selectors=self.drop_selectors,
+        )
+
+    def article_failed(self, failure):
+        request = failure.request
+        reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        self.crawler.stats.inc_value("newsarchive/article_errors")
+        logger.warning("could not fetch %s: %s", request.url, reason)
+        frontier.mark_failed(self.db, request.url, reason)
+
+
+def _declared_charset(response) -> str | None:
+    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name == "charset" and value:
+            return value.strip("\"' ")
+    return None

@@ -1,0 +1,103 @@
+"""The `newsarchive` command: one console script, one module per command under `commands/`.
+
+Errors a user can fix become one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+
+import click
+
+from archive.db import ArchiveError, Database, database_url
+
+EXIT_USAGE = 2
+
+
+@dataclass
+class Context:
+    db_url: str | None
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.db_url)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+class UserError(click.ClickException):
+    """A clean, one-line error (exit 1)."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_url", envvar="NEWSARCHIVE_DB", metavar="URL",
+              help="Database URL (SQLAlchemy), or a path to a SQLite file. [default: ./newsarchive.db]")
+@click.version_option(package_name="newsarchive")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None) -> None:
+    """newsarchive: crawl news sites into a clean, deduplicated, versioned archive.
+
+    Example: newsarchive sources add https://www.vudailleurs.com/feed/ && newsarchive crawl
+    """
+    ctx.obj = Context(database_url(db_url))
+
+
+def json_option(func):
+    """The shared `--json` output flag."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
+
+
+def print_json(value) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def print_table(rows: list[dict], columns: list[str]) -> None:
+    """A plain, aligned text table: readable on a terminal and in a log file."""
+    cells = [[("" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip())
+    for r in cells:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+
+
+def _register_commands() -> None:
+    from newsarchive import commands
+
+    for module in pkgutil.iter_modules(commands.__path__):
+        loaded = importlib.import_module(f"{commands.__name__}.{module.name}")
+        for command in getattr(loaded, "COMMANDS", ()):
+            cli.add_command(command)
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        result = cli.main(args=argv, prog_name="newsarchive", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except ArchiveError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return result if isinstance(result, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
