@@ -25,6 +25,8 @@ __all__ = ["Article", "extract", "line_fingerprint", "normalize_text", "decode_h
 
 # a precise extraction shorter than this is retried with trafilatura's defaults
 SUSPICIOUSLY_SHORT = 250
+SHARE_OF_PARAGRAPHS = 0.4
+_PASSES = ({"favor_precision": True, "fast": True}, {"favor_precision": True}, {})
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,23 @@ def _parse(html: str) -> HtmlElement | None:
 
 
 def _main_text(tree: HtmlElement, url: str) -> str:
-    """trafilatura (precise, no comments); its defaults when that finds (almost) nothing."""
-    text = trafilatura.extract(tree, url=url, include_comments=False, favor_precision=True) or ""
-    if len(text) < SUSPICIOUSLY_SHORT:
-        fallback = trafilatura.extract(tree, url=url, include_comments=False) or ""
-        if len(fallback) > len(text):
-            text = fallback
-    return "\n".join(stripped for line in text.splitlines() if (stripped := " ".join(line.split())))
+    """trafilatura, precise and without comments, first in its fast mode; when the text found
+    is suspiciously short (almost nothing, or much less than the page's paragraphs hold), with
+    its fallback extractors, then with its defaults. The first plausible text wins, else the longest."""
+    paragraphs = None
+    best = ""
+    for options in _PASSES:
+        text = trafilatura.extract(tree, url=url, include_comments=False, **options) or ""
+        if len(text) > len(best):
+            best = text
+        if len(text) >= SUSPICIOUSLY_SHORT:
+            if paragraphs is None:
+                paragraphs = _paragraph_chars(tree)
+            if len(text) >= SHARE_OF_PARAGRAPHS * paragraphs:
+                best = text
+                break
+    return "\n".join(stripped for line in best.splitlines() if (stripped := " ".join(line.split())))
+
+
+def _paragraph_chars(tree: HtmlElement) -> int:
+    return sum(len(p.text_content()) for p in tree.iter("p"))

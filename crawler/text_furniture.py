@@ -28,6 +28,12 @@ _RELATED = (
     r"|leia (?:também|mais)|veja também|saiba mais"
 )
 _RELATED_LED = re.compile(rf"^(?:{_RELATED})\s*(?P<sep>[:»>|→\-–—•]+)?\s*(?P<rest>.*)$", re.I)
+# first words of those labels: a cheap test before the regular expression
+_RELATED_FIRST_WORDS = frozenset(
+    "à a lire voir sur read see also related more recommended you most editor's editors trending lesen mehr auch"
+    " das weiterlesen lee leer te relacionado relacionados relacionada relacionadas noticias leggi potrebbe"
+    " articoli leia veja saiba".split()
+)
 
 # whole-line labels and prompts (compared with normalize_line: casefolded, ends stripped)
 _LABELS = {
@@ -146,16 +152,20 @@ def drop_related_blocks(tree: HtmlElement) -> None:
     """Remove short, label-led, link-dense blocks ("Lire aussi : <a>...</a>") from the tree."""
     doomed = []
     for node in tree.iter("p", "div", "li", "aside", "section", "strong", "span", "h2", "h3", "h4"):
-        if node.find(".//a") is None:
+        # cheap test first: the block's first words (its own text, or its first child's)
+        lead = node.text
+        if not (lead and lead.strip()) and len(node):
+            lead = node[0].text
+        words = lead.split(None, 1) if lead else None
+        if not words or words[0].casefold().rstrip(":»>|-–—") not in _RELATED_FIRST_WORDS:
+            continue
+        if not _RELATED_LED.match(lead.lstrip()[:60].casefold()):
             continue
         text = " ".join(node.text_content().split())
-        if not text or len(text) > 400:
-            continue
-        if _RELATED_LED.match(text.casefold()) and link_density(node, len(text)) >= 0.5:
+        if len(text) <= 400 and node.find(".//a") is not None and link_density(node, len(text)) >= 0.5:
             doomed.append(node)
     for node in doomed:
-        parent = node.getparent()
-        if parent is not None:
+        if node.getparent() is not None:
             node.drop_tree()  # keeps the tail text
 
 
