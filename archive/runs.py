@@ -31,17 +31,34 @@ def start_run(db: Database, source_id: int | None = None) -> int:
         return run.id
 
 
-def finish_run(db: Database, run_id: int, stats: dict, *, status: str, error: str | None = None) -> None:
+def add_stats(db: Database, run_id: int, stats: dict) -> None:
+    """Add one spider's Scrapy stats to its run (a run may hold several spiders)."""
     with db.transaction() as session:
         run = session.get(CrawlRun, run_id)
         if run is None:
             return
         for key, column in STAT_COLUMNS.items():
-            setattr(run, column, int(stats.get(key, 0) or 0))
-        dropped = {k[len(DROP_PREFIX):]: v for k, v in stats.items() if k.startswith(DROP_PREFIX)}
+            setattr(run, column, getattr(run, column) + int(stats.get(key, 0) or 0))
+        dropped = json.loads(run.dropped) if run.dropped else {}
+        for key, count in stats.items():
+            if key.startswith(DROP_PREFIX):
+                reason = key[len(DROP_PREFIX):]
+                dropped[reason] = dropped.get(reason, 0) + count
         run.dropped = json.dumps(dropped, sort_keys=True) if dropped else None
+        if stats.get("finish_reason") not in (None, "finished"):
+            run.error = f"spider closed: {stats.get('finish_reason')}"
+
+
+def close_run(db: Database, run_id: int, *, status: str, error: str | None = None) -> None:
+    """Mark the run finished; a run whose spiders counted errors is 'partial'."""
+    with db.transaction() as session:
+        run = session.get(CrawlRun, run_id)
+        if run is None:
+            return
+        if status == "ok" and (run.errors or run.error):
+            status = "partial"
         run.status = status
-        run.error = error
+        run.error = error or run.error
         run.finished_at = utcnow()
 
 

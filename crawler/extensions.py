@@ -26,7 +26,5 @@ class RunRecorder:
         return ext
 
     def spider_closed(self, spider, reason):
-        stats = self.crawler.stats.get_stats()
-        status = "ok" if reason == "finished" and not stats.get("newsarchive/errors") else (
-            "partial" if reason == "finished" else reason)
-        runs.finish_run(database_for(self.crawler), self.run_id, stats, status=status)
+        stats = dict(self.crawler.stats.get_stats(), finish_reason=reason)
+        runs.add_stats(database_for(self.crawler), self.run_id, stats)

@@ -1,0 +1,28 @@
+# The two commands of the README: `make demo` and `make test`. Both create .venv when needed.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+demo: install
+	$(BIN)/newsarchive demo
+
+test: install
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/dedup.py --sizes 10000,100000
+	$(BIN)/python bench/search.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

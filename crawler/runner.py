@@ -1,0 +1,81 @@
+"""Running a crawl in this process: one Twisted reactor, one or more spiders, one crawl_runs row.
+
+Each `newsarchive crawl` is its own process (a Twisted reactor cannot be restarted), which is
+why the scheduler runs crawls as subprocesses.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from archive import runs
+from archive.db import Database
+from archive.models import CrawlRun, Source
+
+SPIDER_FOR_KIND = {"feed": "feeds", "sitemap": "sitemap", "site": "site"}
+
+
+class SettingError(ValueError):
+    """A malformed -s NAME=VALUE override."""
+
+
+@dataclass(frozen=True)
+class Job:
+    spider: str
+    args: dict[str, str]
+
+
+def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise SettingError(f"expected NAME=VALUE, got {pair!r}")
+        overrides[name.strip()] = value
+    return overrides
+
+
+def build_settings(db: Database, run_id: int, overrides: dict[str, str]) -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("NEWSARCHIVE_DB", db.url, priority="cmdline")
+    settings.set("NEWSARCHIVE_RUN_ID", run_id, priority="cmdline")
+    settings.set("LOG_FORMAT", f"%(asctime)s [run {run_id}] %(levelname)s %(name)s: %(message)s", priority="project")
+    for name, value in overrides.items():
+        settings.set(name, value, priority="cmdline")
+    if "NEWSARCHIVE_CONTACT_URL" in overrides and "USER_AGENT" not in overrides:
+        agent = settings.get("USER_AGENT").split(" (+")[0]
+        settings.set("USER_AGENT", f"{agent} (+{overrides['NEWSARCHIVE_CONTACT_URL']})", priority="cmdline")
+    return settings
+
+
+def jobs_for_sources(sources: list[Source]) -> list[Job]:
+    """One spider per kind (or per named-site spider), each given the ids of its sources."""
+    grouped: dict[str, list[int]] = defaultdict(list)
+    for source in sources:
+        grouped[source.spider or SPIDER_FOR_KIND[source.kind]].append(source.id)
+    return [Job(spider, {"sources": ",".join(map(str, ids))}) for spider, ids in grouped.items()]
+
+
+def run(db: Database, jobs: list[Job], *, overrides: dict[str, str] | None = None,
+        source_id: int | None = None) -> CrawlRun:
+    """Run the jobs to completion and return the finished run's record."""
+    run_id = runs.start_run(db, source_id=source_id)
+    settings = build_settings(db, run_id, overrides or {})
+    process = CrawlerProcess(settings)
+    for job in jobs:
+        process.crawl(job.spider, **job.args)
+    status, error = "ok", None
+    try:
+        process.start()
+    except BaseException as exc:  # KeyboardInterrupt included: the run row must say what happened
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        runs.close_run(db, run_id, status=status, error=error)
+    with db.session() as session:
+        return session.get(CrawlRun, run_id)

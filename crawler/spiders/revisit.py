@@ -1,0 +1,38 @@
+"""Re-fetches archived articles to catch silent edits; an unchanged page costs a 304."""
+
+from __future__ import annotations
+
+import scrapy
+
+from archive.store import due_for_revisit, mark_not_modified
+from crawler.spiders.base import ArchiveSpider
+
+
+class RevisitSpider(ArchiveSpider):
+    """Spider argument ``all=1`` re-fetches every archived article, not only those due."""
+
+    name = "revisit"
+
+    def __init__(self, *args, all: str = "", **kwargs):  # noqa: A002 - the CLI flag's name
+        super().__init__(*args, **kwargs)
+        self.everything = str(all).lower() in ("1", "true", "yes")
+
+    async def start(self):
+        with self.db.session() as session:
+            due = list(due_for_revisit(session, everything=self.everything))
+        for article_id, url, etag, last_modified in due:
+            headers = {}
+            if etag:
+                headers["If-None-Match"] = etag
+            if last_modified:
+                headers["If-Modified-Since"] = last_modified
+            yield scrapy.Request(url, headers=headers, callback=self.parse_revisit, errback=self.article_failed,
+                                 cb_kwargs={"article_id": article_id}, dont_filter=True,
+                                 meta={"handle_httpstatus_list": [304]})
+
+    def parse_revisit(self, response, article_id):
+        if response.status == 304:
+            self.crawler.stats.inc_value("newsarchive/not_modified")
+            mark_not_modified(self.db, article_id)
+            return
+        yield from self.parse_article(response)

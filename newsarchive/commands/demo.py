@@ -1,0 +1,70 @@
+"""`newsarchive demo`: serve the bundled demo site on loopback and archive it."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import click
+from sqlalchemy import func, select
+
+from archive.models import Alias, Article, Revision, Source
+from archive.sources import add_source
+from crawler import runner
+from crawler.netguard import ALLOW_ENV
+from newsarchive.cli import pass_context, print_table
+from newsarchive.commands.crawl import print_summary
+from newsarchive.demo.server import DemoServer
+
+DEMO_PORT = 8631  # fixed, so that a second `demo` finds the same URLs already archived
+DEMO_SETTINGS = {"LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False"}
+
+
+def archive_counts(session) -> dict[str, int]:
+    return {
+        "sources": session.scalar(select(func.count(Source.id))),
+        "articles": session.scalar(select(func.count(Article.id))),
+        "revisions": session.scalar(select(func.count(Revision.id))),
+        "duplicates": session.scalar(select(func.count(Article.id)).where(Article.duplicate_of_id.is_not(None))),
+        "aliases": session.scalar(select(func.count(Alias.id))),
+    }
+
+
+def start_server(port: int) -> DemoServer:
+    try:
+        return DemoServer(port=port).start()
+    except OSError:  # port taken: any free one will do
+        return DemoServer(port=0).start()
+
+
+@click.command()
+@click.option("--port", default=DEMO_PORT, show_default=True, help="Loopback port to serve the demo site on.")
+@pass_context
+def demo(ctx, port):
+    """Serve the bundled demo news site on 127.0.0.1, crawl its feed into the archive, show the result.
+
+    Example: newsarchive --db demo.db demo
+    """
+    os.environ[ALLOW_ENV] = "1"  # the demo site is on loopback, which is refused otherwise
+    started = time.monotonic()
+    server = start_server(port)
+    try:
+        click.echo(f"demo site: {server.base_url}/  archive: {ctx.db.safe_url}")
+        with ctx.db.transaction() as session:
+            source, _ = add_source(session, server.url("/feed.xml"), kind="feed")
+            source_id = source.id
+        with ctx.db.session() as session:
+            source = session.get(Source, source_id)
+            jobs = runner.jobs_for_sources([source])
+        run = runner.run(ctx.db, jobs, overrides=DEMO_SETTINGS, source_id=source_id)
+    finally:
+        server.stop()
+    print_summary(run)
+    click.echo()
+    with ctx.db.session() as session:
+        print_table([archive_counts(session)], ["sources", "articles", "revisions", "duplicates", "aliases"])
+    click.echo(f"\ndemo done in {time.monotonic() - started:.1f} s")
+    return 0 if run.status == "ok" else 1
+
+
+COMMANDS = [demo]

@@ -1,0 +1,109 @@
+"""`newsarchive sources ...`: register the feeds, sitemaps and sites to poll."""
+
+from __future__ import annotations
+
+import click
+
+from archive.sources import KINDS, SourceError, add_source, format_interval, list_sources, parse_interval
+from archive.sources import remove_source, set_enabled
+from archive.urls import InvalidURL
+from crawler.netguard import PrivateNetworkRefused, check_public
+from newsarchive.cli import UserError, json_option, pass_context, print_json, print_table
+
+
+@click.group()
+def sources():
+    """Register, list, remove and re-enable sources.
+
+    Example: newsarchive sources add https://www.vudailleurs.com/feed/ --every 30m
+    """
+
+
+@sources.command("add")
+@click.argument("url")
+@click.option("--kind", type=click.Choice(KINDS), default="feed", show_default=True, help="What the URL is.")
+@click.option("--every", default=None, metavar="INTERVAL", help="Poll interval such as 30m, 2h, 1d. [default: 30m]")
+@click.option("--spider", default=None, metavar="NAME", help="A named-site spider to crawl it with.")
+@click.option("--cron", default=None, metavar="EXPR", help="A crontab expression instead of an interval.")
+@pass_context
+def add(ctx, url, kind, every, spider, cron):
+    """Register a source (adding it again updates it).
+
+    Example: newsarchive sources add https://www.vudailleurs.com/feed/ --every 30m
+    """
+    try:
+        interval = parse_interval(every) if every else None
+        check_public(url)
+        with ctx.db.transaction() as session:
+            source, created = add_source(session, url, kind=kind, every=interval, spider=spider, cron=cron)
+            shown = f"{source.kind} {source.url} every {format_interval(source.every_seconds)}"
+    except (SourceError, InvalidURL, PrivateNetworkRefused) as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"{'added' if created else 'updated'} {shown}")
+
+
+@sources.command("list")
+@json_option
+@pass_context
+def list_(ctx, as_json):
+    """List sources with their state.
+
+    Example: newsarchive sources list --json
+    """
+    with ctx.db.session() as session:
+        rows = [{
+            "id": s.id, "url": s.url, "kind": s.kind, "spider": s.spider, "every": format_interval(s.every_seconds),
+            "cron": s.cron, "enabled": s.enabled, "last_success": s.last_success_at, "last_error": s.last_error,
+            "next_poll": s.next_poll_at, "disabled_reason": s.disabled_reason,
+        } for s in list_sources(session)]
+    if as_json:
+        print_json(rows)
+    elif rows:
+        print_table(rows, ["id", "kind", "every", "enabled", "url"])
+    else:
+        click.echo("no sources yet: newsarchive sources add URL")
+
+
+def _change(ctx, url, action, verb):
+    try:
+        with ctx.db.transaction() as session:
+            action(session, url)
+    except SourceError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"{verb} {url}")
+
+
+@sources.command("remove")
+@click.argument("url")
+@pass_context
+def remove(ctx, url):
+    """Remove a source (its archived articles stay).
+
+    Example: newsarchive sources remove https://www.vudailleurs.com/feed/
+    """
+    _change(ctx, url, remove_source, "removed")
+
+
+@sources.command("enable")
+@click.argument("url")
+@pass_context
+def enable(ctx, url):
+    """Re-enable a source that was disabled after repeated failures.
+
+    Example: newsarchive sources enable https://www.vudailleurs.com/feed/
+    """
+    _change(ctx, url, lambda s, u: set_enabled(s, u, True), "enabled")
+
+
+@sources.command("disable")
+@click.argument("url")
+@pass_context
+def disable(ctx, url):
+    """Stop polling a source without removing it.
+
+    Example: newsarchive sources disable https://www.vudailleurs.com/feed/
+    """
+    _change(ctx, url, lambda s, u: set_enabled(s, u, False), "disabled")
+
+
+COMMANDS = [sources]
