@@ -82,11 +82,17 @@ _PROMPT_LED = re.compile(
     r"|iscriviti|abbonati|per continuare a leggere|contenuto riservato agli abbonati"
     r"|partager (?:sur|par|cet)|share (?:on|this|via)|teilen (?:auf|sie)|compartir en|condividi su"
     r"|(?:postez|laissez|laisser|ajoutez|écrire) (?:un|votre) commentaire|leave a (?:comment|reply)"
-    r"|kommentar schreiben|deja (?:un|tu) comentario|lascia un commento"
-    r"|(?:- )?publicité|advertisement|anzeige|publicidad|pubblicità)",
+    r"|kommentar schreiben|deja (?:un|tu) comentario|lascia un commento)",
     re.I,
 )
+# a prompt-led line is furniture when very short, or not long and calling for an action
+_PROMPT_SHORT_WORDS = 8
 _PROMPT_MAX_WORDS = 25
+_CALL_TO_ACTION = re.compile(
+    r"abonn|subscri|inscri|newsletter|compte|connect|log ?in|sign ?(?:in|up)|account|regist|abbon|suscri"
+    r"|commentaire|comment|kommentar|comentario|commento|facebook|twitter|whatsapp|e-?mail|gratuit|free",
+    re.I,
+)
 # cookie notices: a line led by one of these is furniture when not long
 _COOKIE_LED = re.compile(
     r"^(?:(?:ce|notre) site (?:web )?utilise des cookies|nous utilisons des cookies|en poursuivant votre navigation"
@@ -116,7 +122,7 @@ def is_furniture_line(line: str, site_names: Iterable[str] = ()) -> bool:
         # no separator: a link title (short, no final full stop), not a sentence
         return words <= 20 and not _SENTENCE_END.search(line.strip())
     if words <= _PROMPT_MAX_WORDS and _PROMPT_LED.match(norm):
-        return True
+        return words <= _PROMPT_SHORT_WORDS or bool(_CALL_TO_ACTION.search(norm))
     return words <= _COOKIE_MAX_WORDS and bool(_COOKIE_LED.match(norm))
 
 
