@@ -27,6 +27,7 @@ _URL_DATE = re.compile(
     r"/((?:19|20)\d\d)[/\-_]?(0[1-9]|1[0-2])[/\-_]?(0[1-9]|[12]\d|3[01])(?:/|[\-_.]|$)"
     r"|/((?:19|20)\d\d)/([1-9]|1[0-2])/([1-9]|[12]\d|3[01])/"
 )
+_RFC2822 = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\b")
 _EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 
 
@@ -40,13 +41,14 @@ def parse_date(raw: str | None) -> datetime | None:
         value = datetime.fromisoformat(raw.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", raw) else raw)
     except ValueError:
         try:
-            value = parsedate_to_datetime(raw)
+            value = parsedate_to_datetime(raw) if _RFC2822.match(raw) else None
         except (TypeError, ValueError, IndexError):
-            if re.search(r"\d{4}", raw) and len(raw) < 60:
-                try:
-                    value = dateutil_parser.parse(raw)
-                except (ValueError, OverflowError):
-                    value = None
+            value = None
+        if value is None and re.search(r"\d{4}", raw) and len(raw) < 60:
+            try:
+                value = dateutil_parser.parse(raw)
+            except (ValueError, OverflowError, TypeError):
+                value = None
     if value is None:
         return None
     if value.tzinfo is None:

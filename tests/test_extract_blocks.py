@@ -1,0 +1,90 @@
+"""Soft blocks: challenge, access denied, consent/login walls, paywalls; articles are not blocked."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.extract import extract
+
+ARTICLE = "".join(
+    f"<p>Paragraph {i}: the council voted on Tuesday to approve a new housing plan that will add thousands of "
+    "affordable homes over the next decade, after months of debate between the mayor and the opposition.</p>"
+    for i in range(6)
+)
+
+
+def test_cloudflare_challenge():
+    html = (
+        "<html><head><title>Just a moment...</title></head><body><div id='challenge-running'>"
+        "<h2>Checking your browser before accessing example.com.</h2><p>This process is automatic.</p></div>"
+        "<script src='/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1'></script></body></html>"
+    )
+    assert extract(html, "https://example.com/a").blocked == "challenge"
+
+
+def test_captcha_page():
+    html = (
+        "<html><head><title>Security check</title></head><body><p>Please verify you are a human.</p>"
+        "<div class='g-recaptcha' data-sitekey='x'></div></body></html>"
+    )
+    assert extract(html, "https://example.com/a").blocked == "challenge"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1><p>You don't have permission to access this page on this server. Reference #18.1234</p></body></html>",
+        "<html><head><title>403 Forbidden</title></head><body><center><h1>403 Forbidden</h1></center><hr><center>nginx</center></body></html>",
+    ],
+)
+def test_access_denied(html):
+    assert extract(html, "https://example.com/a").blocked == "access-denied"
+
+
+def test_consent_wall():
+    html = (
+        "<html><head><title>Before you continue</title></head><body><div class='consent-dialog'>"
+        "<h1>Before you continue</h1><p>We use cookies and data to deliver and maintain our services. "
+        "Manage your privacy choices at any time.</p><button>Reject all</button><button>Accept all</button>"
+        "</div></body></html>"
+    )
+    assert extract(html, "https://example.com/a").blocked == "consent-wall"
+
+
+def test_login_wall():
+    html = (
+        "<html><head><title>Sign in</title></head><body><h1>Please sign in to continue reading</h1>"
+        "<form action='/login'><input type='text' name='user'><input type='password' name='pw'>"
+        "<button>Log in</button></form></body></html>"
+    )
+    assert extract(html, "https://example.com/a").blocked == "login-wall"
+
+
+def test_paywall_teaser():
+    html = (
+        "<html><head><title>Réforme</title></head><body><article><p>Le gouvernement a présenté mardi sa réforme.</p>"
+        "<div class='paywall'><p>Cet article est réservé aux abonnés. Pour lire la suite, abonnez-vous.</p>"
+        "</div></article></body></html>"
+    )
+    assert extract(html, "https://example.fr/a").blocked == "paywall"
+
+
+def test_article_mentioning_access_denied_is_not_blocked():
+    html = (
+        "<html><head><title>Access denied to reporters at the council</title></head><body><article>"
+        "<p>Access denied: that is what reporters heard on Tuesday when they tried to attend the meeting.</p>"
+        f"{ARTICLE}<p>We use cookies, the baker said, and consent is not needed for biscuits.</p></article></body></html>"
+    )
+    article = extract(html, "https://example.com/a")
+    assert article.blocked is None
+    assert "Access denied: that is what reporters heard" in article.text
+
+
+def test_article_with_cookie_banner_and_login_popup_is_not_blocked():
+    html = (
+        f"<html><head><title>Housing plan</title></head><body><article>{ARTICLE}</article>"
+        "<div id='cookie-consent'>We use cookies. Manage your privacy choices. <button>Accept all</button></div>"
+        "<div class='modal'><form><input type='password'></form><p>Please sign in to continue</p></div></body></html>"
+    )
+    article = extract(html, "https://example.com/a")
+    assert article.blocked is None and "Paragraph 5" in article.text
