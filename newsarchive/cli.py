@@ -35,7 +35,35 @@ class UserError(click.ClickException):
     """A clean, one-line error (exit 1)."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CommandModules(click.Group):
+    """Finds its subcommands in the modules of `newsarchive.commands` (each lists `COMMANDS`).
+
+    Loaded on first use rather than at import, so command modules can import this one.
+    """
+
+    _loaded = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        from newsarchive import commands
+
+        for module in pkgutil.iter_modules(commands.__path__):
+            loaded = importlib.import_module(f"{commands.__name__}.{module.name}")
+            for command in getattr(loaded, "COMMANDS", ()):
+                self.add_command(command)
+
+    def list_commands(self, ctx):
+        self._load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        self._load()
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=CommandModules, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_url", envvar="NEWSARCHIVE_DB", metavar="URL",
               help="Database URL (SQLAlchemy), or a path to a SQLite file. [default: ./newsarchive.db]")
 @click.version_option(package_name="newsarchive")
@@ -66,24 +94,16 @@ def print_table(rows: list[dict], columns: list[str]) -> None:
         click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
 
 
-def _register_commands() -> None:
-    from newsarchive import commands
-
-    for module in pkgutil.iter_modules(commands.__path__):
-        loaded = importlib.import_module(f"{commands.__name__}.{module.name}")
-        for command in getattr(loaded, "COMMANDS", ()):
-            cli.add_command(command)
-
-
-_register_commands()
-
-
 def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="newsarchive", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "newsarchive"
+        click.echo(f"Error: {exc.format_message()} (see '{where} --help')", err=True)
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code

@@ -1,0 +1,85 @@
+"""The command-line contract: every command has help with an example; bad input is one line, exit != 0."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+import pytest
+
+from newsarchive.cli import cli, main
+
+CONTRACT = ["sources", "crawl", "revisit", "extract", "search", "show", "diff", "export", "reextract",
+            "boilerplate", "stats", "schedule", "fixtures", "demo"]
+
+
+def all_commands(group: click.Group, ctx: click.Context, prefix=()):
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from all_commands(command, ctx, (*prefix, name))
+
+
+def test_every_contract_command_exists():
+    with click.Context(cli) as ctx:
+        assert set(CONTRACT) <= set(cli.list_commands(ctx))
+
+
+def test_every_command_has_help_with_an_example(capsys):
+    with click.Context(cli) as ctx:
+        commands = list(all_commands(cli, ctx))
+    assert len(commands) >= len(CONTRACT)
+    for path, command in commands:
+        assert command.help and "Example:" in command.help, f"{' '.join(path)} lacks help with an example"
+        assert main([*path, "--help"]) == 0
+        assert "Usage:" in capsys.readouterr().out
+
+
+def one_line_error(capsys, argv, exit_code=None):
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code != 0 if exit_code is None else code == exit_code
+    assert err and len(err.splitlines()) <= 3 and "Traceback" not in err, err
+    return err
+
+
+def test_bad_input_gives_a_one_line_error(capsys, sqlite_url, tmp_path):
+    db = ["--db", sqlite_url]
+    assert "not an absolute http(s) URL" in one_line_error(capsys, [*db, "sources", "add", "not a url"])
+    assert "unknown source" in one_line_error(capsys, [*db, "sources", "remove", "https://nope.example/feed"])
+    assert "unknown source" in one_line_error(capsys, [*db, "crawl", "https://nope.example/feed"])
+    assert "not an interval" in one_line_error(capsys, [*db, "sources", "add", "https://a.example/f", "--every", "soon"])
+    assert "NAME=VALUE" in one_line_error(capsys, [*db, "crawl", "-s", "DOWNLOAD_DELAY"])
+    one_line_error(capsys, [*db, "no-such-command"], exit_code=2)
+    assert "cannot read" in one_line_error(capsys, [*db, "extract", str(tmp_path / "missing.html")])
+    assert "malformed database URL" in one_line_error(capsys, ["--db", "postgresql+psycopg://u@h:notaport/x", "sources", "list"])
+    assert "cannot open database" in one_line_error(
+        capsys, ["--db", "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2", "sources", "list"])
+    assert "cannot open database" in one_line_error(capsys, ["--db", str(tmp_path / "no" / "such" / "dir.db"), "sources", "list"])
+
+
+def test_private_network_sources_are_refused_unless_allowed(capsys, sqlite_url, monkeypatch):
+    monkeypatch.delenv("NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS")
+    for url in ("http://127.0.0.1:8000/feed", "http://localhost/feed", "http://10.1.2.3/feed", "http://[::1]/feed",
+                "http://192.168.1.1/rss", "http://169.254.169.254/latest"):
+        assert "private-network" in one_line_error(capsys, ["--db", sqlite_url, "sources", "add", url])
+    monkeypatch.setenv("NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS", "1")
+    assert main(["--db", sqlite_url, "sources", "add", "http://127.0.0.1:8000/feed"]) == 0
+
+
+def test_sources_add_is_idempotent_and_listed_as_json(capsys, sqlite_url):
+    db = ["--db", sqlite_url]
+    assert main([*db, "sources", "add", "https://news.example/feed/", "--every", "2h"]) == 0
+    assert main([*db, "sources", "add", "https://news.example/feed/", "--every", "45m"]) == 0
+    capsys.readouterr()
+    assert main([*db, "sources", "list", "--json"]) == 0
+    import json
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["url"], r["every"], r["kind"]) for r in rows] == [("https://news.example/feed/", "45m", "feed")]
+
+
+def test_console_entry_point_runs_as_a_module():
+    result = subprocess.run([sys.executable, "-m", "newsarchive", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "crawl" in result.stdout
