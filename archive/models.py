@@ -249,3 +249,15 @@ class SchedulerLease(Base):
     acquired_at: Mapped[Timestamp]
     heartbeat_at: Mapped[Timestamp]
     expires_at: Mapped[Timestamp]
+
+
+class ArticleBand(Base):
+    """One LSH band key of an article's MinHash signature: the near-duplicate index (archive/dedup.py)."""
+
+    __tablename__ = "article_bands"
+    # SQLite: a clustered (WITHOUT ROWID) table, so each key is stored once, in key order.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True,
+                                            autoincrement=False, index=True)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from archive import dedup
+from archive import dedup, search
 from archive.db import Database
 from archive.models import Alias, Article, RawPage, Revision, utcnow
 from archive.urls import clean_url, site_of
@@ -151,19 +151,45 @@ def _save(session: Session, page: Page, fields: ArticleFields, source_id: int | 
     if digest == article.text_hash:
         return Saved(Outcome.UNCHANGED, article.id, article.canonical_url, article.revision_count)
 
-    number = article.revision_count + 1
     raw = _store_raw(session, page)
-    session.add(Revision(article=article, number=number, fetched_at=page.fetched_at, title=fields.title,
-                         text=dedup.normalize_text(fields.text), text_hash=digest, raw_page=raw))
-    article.revision_count = number
-    article.text_hash = digest
     _update_metadata(article, fields)
+    revision = add_revision(session, article, text=fields.text, title=fields.title, raw_page=raw,
+                            fetched_at=page.fetched_at)
+    return Saved(Outcome.REVISION, article.id, article.canonical_url, revision.number)
+
+
+def latest_revision(session: Session, article: Article) -> Revision | None:
+    return session.scalars(select(Revision).where(Revision.article_id == article.id,
+                                                  Revision.number == article.revision_count)).first()
+
+
+def add_revision(session: Session, article: Article, *, text: str, title: str | None,
+                 raw_page: RawPage | None = None, raw_page_id: int | None = None,
+                 fetched_at: datetime | None = None) -> Revision:
+    """Record a new text of an archived article and re-index it (near-duplicate bands, full text).
+
+    The caller has checked that the text differs from the current one (by text_hash).
+    """
+    previous = latest_revision(session, article)
+    body = dedup.normalize_text(text)
+    revision = Revision(article=article, number=article.revision_count + 1, fetched_at=fetched_at or utcnow(),
+                        title=title, text=body, text_hash=dedup.text_hash(body), raw_page=raw_page)
+    if raw_page is None:
+        revision.raw_page_id = raw_page_id
+    session.add(revision)
+    article.revision_count = revision.number
+    article.text_hash = revision.text_hash
     session.flush()
-    return Saved(Outcome.REVISION, article.id, article.canonical_url, number)
+    dedup.reindex_bands(session, article.id, body)
+    search.index_article(session, article.id, title, body,
+                         previous=(previous.title, previous.text) if previous is not None else None)
+    return revision
 
 
 def _save_new(session, page, fields, canonical, digest, source_id) -> Saved:
-    original = dedup.find_original(session, digest)
+    body = dedup.normalize_text(fields.text)
+    keys = dedup.text_band_keys(body)
+    original = dedup.find_original(session, digest) or dedup.find_near_original(session, body, keys=keys)
     article = Article(
         canonical_url=canonical,
         site=site_of(canonical),
@@ -180,9 +206,11 @@ def _save_new(session, page, fields, canonical, digest, source_id) -> Saved:
     session.add(article)
     raw = _store_raw(session, page)
     session.add(Revision(article=article, number=1, fetched_at=page.fetched_at, title=fields.title,
-                         text=dedup.normalize_text(fields.text), text_hash=digest, raw_page=raw))
+                         text=body, text_hash=digest, raw_page=raw))
     _add_aliases(session, article, page)
     session.flush()
+    dedup.index_bands(session, article.id, keys)
+    search.index_article(session, article.id, fields.title, body)
     outcome = Outcome.DUPLICATE if original else Outcome.NEW
     return Saved(outcome, article.id, canonical, 1, original.canonical_url if original else None)
 
