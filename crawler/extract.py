@@ -16,7 +16,7 @@ from trafilatura.utils import load_html
 
 from crawler import text_meta
 from crawler.text_blocks import block_reason
-from crawler.text_dates import choose_dates, page_dates
+from crawler.text_dates import choose_dates, guess_date, page_dates
 from crawler.text_decode import decode_html
 from crawler.text_furniture import drop_related_blocks, drop_selected, filter_lines, site_name_keys
 from crawler.text_lines import line_fingerprint, normalize_text
@@ -69,6 +69,8 @@ def extract(
     title = text_meta.title_of(page, site)
     published, modified = page_dates(page, tree)
     published, updated = choose_dates(published, modified, url, feed_date)
+    if published is None and feed_date is None:
+        published, _ = choose_dates([d for d in [guess_date(tree, url)] if d], [], url, None)
     canonical = text_meta.canonical_of(tree, url)
     author = text_meta.author_of(page, tree)
     language = text_meta.language_of(page, tree)

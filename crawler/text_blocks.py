@@ -57,9 +57,8 @@ def block_reason(tree: HtmlElement, title: str | None, text: str) -> str | None:
     visible = " ".join(tree.xpath("string(//body)").split())[:3000] if tree is not None else ""
     head = " ".join(text.split())[:400] or visible[:400]
     markup = _markup_sample(tree)
-    if _CHALLENGE_TITLE.search(title) or (_CHALLENGE_MARKUP.search(markup) and len(text) < 300) or (
-        _CHALLENGE_TEXT.search(visible) and len(visible) < 1500
-    ):
+    little = len(visible) < 1500  # the whole page says little: not an article with a captcha'd comment form
+    if _CHALLENGE_TITLE.search(title) or (little and (_CHALLENGE_MARKUP.search(markup) or _CHALLENGE_TEXT.search(visible))):
         return "challenge"
     if _DENIED.search(title) or _DENIED.search(head):
         return "access-denied"

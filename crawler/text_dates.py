@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from dateutil import parser as dateutil_parser
+from htmldate import find_date
 from lxml.html import HtmlElement
 
 from crawler.text_meta import PageMeta, ld_value
@@ -25,9 +26,18 @@ _PUBLISHED_KEYS = (
 _MODIFIED_KEYS = ("article:modified_time", "og:updated_time", "datemodified", "last-modified", "dcterms.modified")
 _URL_DATE = re.compile(
     r"/((?:19|20)\d\d)[/\-_]?(0[1-9]|1[0-2])[/\-_]?(0[1-9]|[12]\d|3[01])(?:/|[\-_.]|$)"
-    r"|/((?:19|20)\d\d)/([1-9]|1[0-2])/([1-9]|[12]\d|3[01])/"
+    r"|/((?:19|20)\d\d)/([1-9]|1[0-2]|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)/([1-9]|[12]\d|3[01])/",
+    re.I,
 )
+_MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
 _RFC2822 = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\b")
+_ZONES = {  # abbreviations seen in bylines ("Nov. 12, 2024 6:30 p.m. EST")
+    name: offset * 3600
+    for name, offset in (
+        ("UTC", 0), ("GMT", 0), ("Z", 0), ("BST", 1), ("CET", 1), ("CEST", 2), ("MEZ", 1), ("MESZ", 2),
+        ("EST", -5), ("EDT", -4), ("CST", -6), ("CDT", -5), ("MST", -7), ("MDT", -6), ("PST", -8), ("PDT", -7),
+    )
+}  # fmt: skip
 _EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 
 
@@ -46,7 +56,7 @@ def parse_date(raw: str | None) -> datetime | None:
             value = None
         if value is None and re.search(r"\d{4}", raw) and len(raw) < 60:
             try:
-                value = dateutil_parser.parse(raw)
+                value = dateutil_parser.parse(raw, tzinfos=_ZONES)
             except (ValueError, OverflowError, TypeError):
                 value = None
     if value is None:
@@ -62,7 +72,7 @@ def url_date(url: str) -> datetime | None:
         return None
     y, m, d = (g for g in match.groups() if g)
     try:
-        return datetime(int(y), int(m), int(d), tzinfo=UTC)
+        return datetime(int(y), _MONTHS.get(m.lower()) or int(m), int(d), tzinfo=UTC)
     except ValueError:
         return None
 
@@ -79,6 +89,13 @@ def page_dates(page: PageMeta, tree: HtmlElement) -> tuple[list[datetime], list[
             if published[-1]:
                 break
     return [d for d in published if d], [d for d in modified if d]
+
+
+def guess_date(tree: HtmlElement, url: str) -> datetime | None:
+    """Last resort when the page, the URL and the feed give no date: htmldate's quick
+    heuristics (bylines, date-like elements), never its slow extensive search."""
+    found = find_date(tree, url=url, extensive_search=False, original_date=True)
+    return parse_date(found) if found else None
 
 
 def _str(value: object) -> str | None:

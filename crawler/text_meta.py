@@ -18,7 +18,9 @@ _BYLINE_PREFIX = re.compile(
     re.I,
 )
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\|| and | et | und | y | e | ed )\s*", re.I)
-_AUTHOR_NOISE = re.compile(r"https?://|@|\d{4}|\bmin\b|updated|mis à jour|publié|published", re.I)
+_AUTHOR_NOISE = re.compile(r"https?://|www\.|@|\d|\bmin\b")
+_CREDENTIALS = frozenset("ms ma ba bs bsc msc md phd rd rn mph dds cpa mba jr sr dr prof".split())
+_NOISE_WORDS = re.compile(r"\b(?:updated|mis à jour|publié|published|aktualisiert|actualizado|aggiornato)\b", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
 _LANG = re.compile(r"^([a-zA-Z]{2})(?:[-_]|$)")
 
@@ -162,7 +164,9 @@ def clean_authors(raw: str) -> list[str]:
     names = []
     for part in _AUTHOR_SPLIT.split(text):
         part = _BYLINE_PREFIX.sub("", part).strip(" .-–—:|")
-        if not part or len(part) > 60 or len(part.split()) > 5 or _AUTHOR_NOISE.search(part):
+        if not part or len(part) > 60 or len(part.split()) > 5 or _AUTHOR_NOISE.search(part) or _NOISE_WORDS.search(part):
+            continue
+        if names and part.replace(".", "").casefold() in _CREDENTIALS:
             continue
         names.append(part)
     return names

@@ -248,6 +248,9 @@ def test_site_name_line_is_dropped():
         ("Por María García y Pedro López", "María García, Pedro López"),
         ("Di Giulia Rossi", "Giulia Rossi"),
         ("par Marie Curie et Pierre Curie", "Marie Curie, Pierre Curie"),
+        ("By Rachael Link, MS, RD", "Rachael Link"),
+        ("Madeline Fry, November 18, 2019", "Madeline Fry"),
+        ("AFP", "AFP"),
     ],
 )
 def test_author_prefixes_stripped(byline, expected):

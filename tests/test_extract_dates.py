@@ -104,6 +104,7 @@ def test_updated_before_published_is_dropped():
         ("https://example.com/news/2024-11-12-slug", datetime(2024, 11, 12, tzinfo=UTC)),
         ("https://example.com/20241112/slug.html", datetime(2024, 11, 12, tzinfo=UTC)),
         ("https://example.com/2024/1/5/slug", datetime(2024, 1, 5, tzinfo=UTC)),
+        ("https://example.com/news/2019/nov/18/slug/", datetime(2019, 11, 18, tzinfo=UTC)),
         ("https://example.com/2024/13/45/slug", None),
         ("https://example.com/article/123456789", None),
     ],
@@ -125,3 +126,14 @@ def test_url_date(url, expected):
 )
 def test_parse_date(raw, expected):
     assert parse_date(raw) == expected
+
+
+def test_byline_date_as_last_resort():
+    body = '<p class="byline">By Ann Lee</p><p class="date">Published November 18, 2019</p>'
+    assert extract(page(body=body), "https://example.com/a").published.date() == datetime(2019, 11, 18).date()
+
+
+def test_byline_date_not_used_when_feed_gives_one():
+    body = '<p class="date">Published November 18, 2019</p>'
+    feed = datetime(2019, 11, 19, 7, tzinfo=UTC)
+    assert extract(page(body=body), "https://example.com/a", feed_date=feed).published == feed
