@@ -15,6 +15,7 @@ from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from crawler import text_meta
+from crawler.text_meta import squash as _squash
 from crawler.text_blocks import block_reason
 from crawler.text_dates import choose_dates, guess_date, page_dates
 from crawler.text_decode import decode_html
@@ -81,8 +82,8 @@ def extract(
     drop_related_blocks(tree)
     text = _main_text(tree, url)
     lines = filter_lines(text.splitlines(), furniture, names)
-    if title:  # a repeated headline is not part of the body
-        lines = lines[1:] if lines and text_meta._squash(lines[0]) == text_meta._squash(title) else lines
+    if lines and _squash(lines[0]) in {_squash(t) for t in (title, page.h1, page.html_title) if t}:
+        lines = lines[1:]  # the headline repeated at the top of the body
     text = "\n".join(lines)
 
     blocked = block_reason(tree, page.html_title or title, text)

@@ -69,6 +69,7 @@ _LABELS = {
     # navigation leftovers
     "menu", "accueil", "home", "retour en haut", "back to top", "haut de page", "suivant", "précédent",
     "next", "previous", "next article", "previous article", "article suivant", "article précédent",
+    "tell us what you think", "what do you think", "qu'en pensez-vous", "donnez votre avis",
 }  # fmt: skip
 
 # prompts that lead a short line: "Pour lire la suite de cet article, abonnez-vous"
@@ -103,6 +104,21 @@ _COOKIE_LED = re.compile(
     re.I,
 )
 _COOKIE_MAX_WORDS = 80
+# "© 2024 Example", "Copyright Example 2019 - ISSN ...", "Tous droits réservés"
+_COPYRIGHT = re.compile(
+    r"^(?:©|\(c\)|copyright\b)|all rights reserved|tous droits réservés|alle rechte vorbehalten"
+    r"|todos los derechos reservados|tutti i diritti riservati",
+    re.I,
+)
+_COPYRIGHT_MAX_WORDS = 20
+# "Updated at 1:23 p.m.", "Mis à jour le 12/11/2024 à 18h30": a timestamp line, not a sentence
+_TIMESTAMP_LED = re.compile(
+    r"^(?:updated|last updated|published|posted|mis à jour|publié|modifié|aktualisiert|veröffentlicht"
+    r"|actualizado|publicado|aggiornato|pubblicato)\b.*\d",
+    re.I,
+)
+_TIMESTAMP_MAX_WORDS = 10
+_SHORTCODE = re.compile(r"^\[\w[^\]]*\].*\[/\w+\]$")  # a CMS shortcode left unrendered
 _SENTENCE_END = re.compile(r"[.!?…]['\"»”’)]*$")
 
 
@@ -114,6 +130,12 @@ def is_furniture_line(line: str, site_names: Iterable[str] = ()) -> bool:
     if norm in _LABELS or norm in site_names:
         return True
     words = len(norm.split())
+    if words <= _COPYRIGHT_MAX_WORDS and _COPYRIGHT.search(line):
+        return True
+    if words <= _TIMESTAMP_MAX_WORDS and _TIMESTAMP_LED.match(norm):
+        return True
+    if _SHORTCODE.match(line.strip()):
+        return True
     related = _RELATED_LED.match(norm)
     if related:
         rest = related.group("rest")
@@ -121,7 +143,8 @@ def is_furniture_line(line: str, site_names: Iterable[str] = ()) -> bool:
             return words <= 60
         # no separator: a link title (short, no final full stop), not a sentence
         return words <= 20 and not _SENTENCE_END.search(line.strip())
-    if words <= _PROMPT_MAX_WORDS and _PROMPT_LED.match(norm):
+    # list items ("- Sign up for the bundle...") are steps of the article, not prompts
+    if words <= _PROMPT_MAX_WORDS and not line.lstrip().startswith(("- ", "• ")) and _PROMPT_LED.match(norm):
         return words <= _PROMPT_SHORT_WORDS or bool(_CALL_TO_ACTION.search(norm))
     return words <= _COOKIE_MAX_WORDS and bool(_COOKIE_LED.match(norm))
 

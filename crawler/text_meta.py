@@ -117,9 +117,9 @@ def strip_site_suffix(title: str, names: list[str | None]) -> str:
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) < 2:
         return title
-    keys = {_squash(n) for n in names if n} | {_squash(n.split(".")[0]) for n in names if n and "." in n}
+    keys = {squash(n) for n in names if n} | {squash(n.split(".")[0]) for n in names if n and "." in n}
     keys.discard("")
-    last, first = _squash(parts[-1]), _squash(parts[0])
+    last, first = squash(parts[-1]), squash(parts[0])
     separators = _TITLE_SEPARATORS.findall(title)
     if last and any(last == k or last in k or k in last for k in keys):
         return title[: title.rfind(separators[-1])].strip() or title
@@ -128,7 +128,7 @@ def strip_site_suffix(title: str, names: list[str | None]) -> str:
     return title
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.casefold())
 
 

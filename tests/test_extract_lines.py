@@ -120,3 +120,29 @@ def test_site_name_alone_is_furniture():
 def test_punctuation_only_line_is_furniture():
     assert is_furniture_line("• • •")
     assert not is_furniture_line("2024")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "© 2024 Vudailleurs.com — Tous droits réservés",
+        "Copyright Example 2019 - ISSN: 2283-5474",
+        "Updated at 1:23 p.m.",
+        "Mis à jour le 12/11/2024 à 18h30",
+        '[button link="/submit/"] Send us your review[/button]',
+    ],
+)
+def test_copyright_timestamp_and_shortcode_lines_are_furniture(line):
+    assert is_furniture_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The company said all rights reserved by the original contract would pass to the new owner, according to the filing made public on Monday.",
+        "Published in 1925, the novel sold fewer than 25,000 copies in its first year, a disappointment for its author.",
+        "- Sign up for a Hulu ad-free account for $11.99 a month",
+    ],
+)
+def test_sentences_like_copyright_timestamp_or_prompt_stay(line):
+    assert not is_furniture_line(line)
