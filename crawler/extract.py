@@ -11,20 +11,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import trafilatura
+from lxml import etree
 from lxml.html import HtmlElement
-from trafilatura.utils import load_html
+from trafilatura.utils import LANGID_FLAG, language_classifier, load_html
 
 from crawler import text_meta
-from crawler.text_meta import squash as _squash
 from crawler.text_blocks import block_reason
 from crawler.text_dates import choose_dates, guess_date, page_dates
 from crawler.text_decode import decode_html
 from crawler.text_furniture import drop_related_blocks, drop_selected, filter_lines, site_name_keys
 from crawler.text_lines import line_fingerprint, normalize_text
+from crawler.text_meta import squash as _squash
 
 __all__ = ["Article", "extract", "line_fingerprint", "normalize_text", "decode_html"]
 
-# a precise extraction shorter than this is retried with trafilatura's defaults
+# A text shorter than SUSPICIOUSLY_SHORT characters, or than SHARE_OF_PARAGRAPHS of the
+# text in the page's <p> elements, is retried with the next, fuller trafilatura pass:
+# precise and fast, precise with its fallback extractors, then its defaults (never comments).
 SUSPICIOUSLY_SHORT = 250
 SHARE_OF_PARAGRAPHS = 0.4
 _PASSES = ({"favor_precision": True, "fast": True}, {"favor_precision": True}, {})
@@ -85,6 +88,8 @@ def extract(
     if lines and _squash(lines[0]) in {_squash(t) for t in (title, page.h1, page.html_title) if t}:
         lines = lines[1:]  # the headline repeated at the top of the body
     text = "\n".join(lines)
+    if language is None and LANGID_FLAG and text:  # only when trafilatura's detector is installed
+        language = (language_classifier(text, "") or "")[:2] or None
 
     blocked = block_reason(tree, page.html_title or title, text)
     return Article(url, canonical, title, text, author, published, updated, language, site, blocked)
@@ -95,7 +100,7 @@ def _parse(html: str) -> HtmlElement | None:
         return None
     try:
         return load_html(html)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, etree.LxmlError):
         return None
 
 

@@ -326,3 +326,21 @@ def test_empty_body_gives_empty_article():
 def test_feed_date_used_when_page_has_none():
     feed = datetime(2024, 3, 1, 8, 0, tzinfo=timezone(timedelta(hours=2)))
     assert extract(_page("en", _FILLER["en"]), "https://example.com/a", feed_date=feed).published == feed
+
+
+def test_extractor_is_pure():
+    """No Scrapy, no database, no archive: the CLI's extract/reextract use it standalone."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, crawler.extract; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted', 'sqlalchemy', 'archive'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_article_is_frozen(vudailleurs):
+    with pytest.raises(AttributeError):
+        vudailleurs.text = ""
