@@ -1,33 +1,192 @@
-"""Recording each poll of a source: conditional GET validators, health, and the next poll time."""
+"""Recording each poll of a source: conditional GET validators, health, and the next poll time.
+
+Adaptive interval (``Source.poll_seconds``), aiming at about one new item per poll:
+  * no new item (304, same body, or only known links): interval x SLOW_DOWN (1.5);
+  * exactly one new item: unchanged;
+  * two or more: interval x SPEED_UP (0.5);
+  * kept within [min(policy.min_seconds, every_seconds), max(policy.max_seconds, every_seconds)]
+    (5 min .. 24 h by default; an operator's explicit shorter ``--every`` is honoured), and never
+    below what the server asks for: RSS ``<ttl>``, ``sy:updatePeriod``/``sy:updateFrequency``,
+    ``Cache-Control: max-age`` (capped at the upper bound).
+
+Failures add to ``Source.failure_score`` by severity -- HARD 1 (404/410/other 4xx, malformed
+feed, DNS failure), SOFT 0.5 (5xx, timeouts, refused connections), TEMPORARY 0.25 (429, or 503
+with Retry-After) -- and back off exponentially: interval x 2^(failures-1), jittered by +-20%,
+capped at the upper bound (so a dead feed is still tried daily and picked up again when it
+comes back), or exactly the server's Retry-After. A source is disabled, with the reason in
+``Source.disabled_reason``, only when its score reaches DISABLE_SCORE (10) *and* it has been
+failing for DISABLE_AFTER (3 days) since its last success; ``sources enable`` brings it back.
+A success resets the score.
+
+Servers that send the same ETag for changed content are caught by the feed body's hash
+(``Source.body_hash``): such an ETag is forgotten, and an identical body counts as unchanged.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import email.utils
+import math
+import random
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from sqlalchemy.orm import Session
 
 from archive.models import Source, utcnow
-from archive.sources import interval
+
+MIN_POLL_SECONDS = 5 * 60
+MAX_POLL_SECONDS = 24 * 3600
+SLOW_DOWN = 1.5
+SPEED_UP = 0.5
+BACKOFF_JITTER = 0.2
+DISABLE_SCORE = 10.0
+DISABLE_AFTER = timedelta(days=3)
+
+HARD = 1.0
+SOFT = 0.5
+TEMPORARY = 0.25
+
+_SY_PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400,
+               "yearly": 365 * 86400}
+_MAX_AGE = re.compile(r"(?:^|[,\s])(s-maxage|max-age)\s*=\s*\"?(\d+)", re.I)
+_HARD_ERRORS = ("DNSLookupError", "InvalidURL", "NotAFeed", "MalformedFeed")
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """Bounds and thresholds; the defaults are the module constants, tests use shorter ones."""
+
+    min_seconds: float = MIN_POLL_SECONDS
+    max_seconds: float = MAX_POLL_SECONDS
+    disable_score: float = DISABLE_SCORE
+    disable_after: timedelta = DISABLE_AFTER
+    jitter: float = BACKOFF_JITTER
+
+    def bounds(self, source: Source) -> tuple[float, float]:
+        every = source.every_seconds or self.min_seconds
+        return min(self.min_seconds, every), max(self.max_seconds, every)
+
+
+DEFAULT_POLICY = PollPolicy()
+
+
+@dataclass(frozen=True)
+class PollHints:
+    """What the server and the feed say about how often to poll, in seconds."""
+
+    ttl: float | None = None  # RSS <ttl> (minutes in the feed)
+    update_period: float | None = None  # sy:updatePeriod / sy:updateFrequency
+    max_age: float | None = None  # Cache-Control
+    retry_after: float | None = None  # Retry-After (failures only)
+
+    def floor(self) -> float:
+        return max([v for v in (self.ttl, self.update_period, self.max_age) if v] or [0.0])
+
+
+def feed_hints(feed: dict, *, cache_control: str | None = None) -> PollHints:
+    """Hints from a parsed feed's channel (feedparser's ``parsed.feed``) and its response."""
+    ttl = _positive(feed.get("ttl"))
+    period = None
+    if feed.get("sy_updateperiod") or feed.get("sy_updatefrequency"):
+        base = _SY_PERIODS.get(str(feed.get("sy_updateperiod") or "daily").strip().lower(), 86400)
+        period = base / (_positive(feed.get("sy_updatefrequency")) or 1)
+    return PollHints(ttl=ttl * 60 if ttl else None, update_period=period, max_age=parse_max_age(cache_control))
+
+
+def parse_max_age(cache_control: str | None) -> float | None:
+    if not cache_control or "no-cache" in cache_control.lower() or "no-store" in cache_control.lower():
+        return None
+    match = _MAX_AGE.search(cache_control)
+    return float(match.group(2)) or None if match else None
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds from now: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - (now or utcnow())).total_seconds())
+
+
+def severity(*, status: int | None = None, error: str | None = None, retry_after: float | None = None) -> float:
+    """How bad a failed poll is, from its HTTP status or the name of its error."""
+    if status is not None:
+        if status == 429 or (status == 503 and retry_after is not None):
+            return TEMPORARY
+        if status >= 500:
+            return SOFT
+        return HARD
+    if error and error.startswith(_HARD_ERRORS):
+        return HARD
+    return SOFT
+
+
+def current_interval(source: Source, policy: PollPolicy = DEFAULT_POLICY) -> float:
+    low, high = policy.bounds(source)
+    return min(high, max(low, float(source.poll_seconds or source.every_seconds or low)))
 
 
 def record_success(session: Session, source: Source, *, etag: str | None = None,
                    last_modified: str | None = None, body_hash: str | None = None,
-                   not_modified: bool = False, new_items: int = 0, now: datetime | None = None) -> None:
+                   not_modified: bool = False, new_items: int = 0, hints: PollHints | None = None,
+                   policy: PollPolicy = DEFAULT_POLICY, now: datetime | None = None) -> None:
     now = now or utcnow()
     source.last_polled_at = source.last_success_at = now
     if not not_modified:
+        if etag and etag == source.etag and body_hash and source.body_hash and body_hash != source.body_hash:
+            etag = None  # same ETag, different content: this server's ETag cannot be trusted
         source.etag = etag
         source.last_modified = last_modified
         source.body_hash = body_hash or source.body_hash
     source.consecutive_failures = 0
     source.failure_score = 0.0
-    source.next_poll_at = now + interval(source)
+    low, high = policy.bounds(source)
+    factor = SLOW_DOWN if new_items == 0 else 1.0 if new_items == 1 else SPEED_UP
+    seconds = min(high, max(low, current_interval(source, policy) * factor))
+    if hints is not None:
+        seconds = max(seconds, min(high, hints.floor()))
+    source.poll_seconds = max(1, round(seconds))
+    source.next_poll_at = now + timedelta(seconds=source.poll_seconds)
 
 
-def record_failure(session: Session, source: Source, error: str, *, now: datetime | None = None) -> None:
+def record_failure(session: Session, source: Source, error: str, *, weight: float = SOFT,
+                   retry_after: float | None = None, policy: PollPolicy = DEFAULT_POLICY,
+                   now: datetime | None = None, rand: Callable[[], float] = random.random) -> None:
     now = now or utcnow()
     source.last_polled_at = source.last_error_at = now
     source.last_error = error[:1000]
     source.consecutive_failures += 1
-    source.failure_score += 1.0
-    source.next_poll_at = now + interval(source)
+    source.failure_score = round(source.failure_score + weight, 4)
+    _, high = policy.bounds(source)
+    if retry_after is not None:
+        delay = min(high, max(1.0, retry_after))
+    else:
+        steps = min(source.consecutive_failures - 1, 32)
+        delay = min(high, current_interval(source, policy) * 2 ** steps)
+        delay *= 1 + policy.jitter * (2 * rand() - 1)
+    source.next_poll_at = now + timedelta(seconds=max(1.0, delay))
+    failing_since = source.last_success_at or source.added_at or now
+    if source.failure_score >= policy.disable_score and now - failing_since >= policy.disable_after:
+        days = (now - failing_since).total_seconds() / 86400
+        source.enabled = False
+        source.disabled_reason = (
+            f"disabled {now:%Y-%m-%d %H:%M} UTC after {source.consecutive_failures} failed polls over "
+            f"{days:.1f} days (failure score {source.failure_score:g}); last error: {error[:300]}")
+
+
+def _positive(value) -> float | None:
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 and math.isfinite(number) else None
