@@ -1,0 +1,158 @@
+"""Exporting the archive: JSON Lines, CSV, and WARC (the stored raw responses plus the clean text).
+
+Everything streams: one query over the articles in id order, read in partitions (a server-side
+cursor on PostgreSQL, SQLite's own stepping cursor), with each partition's aliases (and raw pages
+for WARC) fetched by one more query. Memory stays flat whatever the size of the archive.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from http import HTTPStatus
+from io import BytesIO
+from typing import BinaryIO, Iterator, TextIO
+
+from sqlalchemy import Integer, column, select
+from sqlalchemy.orm import Session, aliased
+
+from archive.models import Alias, Article, RawPage, Revision, Source
+from archive.search import Filters, Query, matching_ids_clause, parse_query
+from archive.store import decompress
+
+FIELDS = ("id", "url", "title", "text", "author", "published", "site", "language", "first_seen", "last_seen",
+          "revisions", "duplicate_of", "aliases", "source")
+FORMATS = ("jsonl", "csv", "warc")
+PARTITION = 500
+# Headers that described the body on the wire; the stored body is already decoded.
+WIRE_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
+
+
+@dataclass
+class ExportedArticle:
+    record: dict  # the JSONL fields, in order
+    raw_page_id: int | None  # the raw page of the latest revision
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def iter_articles(session: Session, *, filters: Filters | None = None, query: str | Query | None = None,
+                  partition: int = PARTITION) -> Iterator[list[ExportedArticle]]:
+    """The matching articles in id order, as partitions of at most `partition` articles."""
+    original = aliased(Article)
+    statement = (
+        select(Article.id, Article.canonical_url, Article.title, Revision.text, Article.author, Article.published,
+               Article.site, Article.language, Article.first_seen, Article.last_seen, Article.revision_count,
+               original.canonical_url.label("duplicate_of"), Source.url.label("source"), Revision.raw_page_id)
+        .join(Revision, (Revision.article_id == Article.id) & (Revision.number == Article.revision_count))
+        .outerjoin(original, original.id == Article.duplicate_of_id)
+        .outerjoin(Source, Source.id == Article.source_id)
+        .order_by(Article.id)
+    )
+    statement = (filters or Filters()).apply(statement)
+    if query is not None:
+        parsed = parse_query(query) if isinstance(query, str) else query
+        statement = statement.where(Article.id.in_(matching_ids_clause(session, parsed).columns(column("id", Integer))))
+    result = session.execute(statement.execution_options(yield_per=partition))
+    for rows in result.partitions():
+        ids = [row.id for row in rows]
+        aliases: dict[int, list[str]] = {}
+        for article_id, url in session.execute(select(Alias.article_id, Alias.url)
+                                               .where(Alias.article_id.in_(ids)).order_by(Alias.id)):
+            aliases.setdefault(article_id, []).append(url)
+        yield [ExportedArticle({
+            "id": row.id, "url": row.canonical_url, "title": row.title, "text": row.text, "author": row.author,
+            "published": _iso(row.published), "site": row.site, "language": row.language,
+            "first_seen": _iso(row.first_seen), "last_seen": _iso(row.last_seen), "revisions": row.revision_count,
+            "duplicate_of": row.duplicate_of, "aliases": aliases.get(row.id, []), "source": row.source,
+        }, row.raw_page_id) for row in rows]
+
+
+def write_jsonl(session: Session, out: TextIO, **selection) -> int:
+    count = 0
+    for part in iter_articles(session, **selection):
+        for article in part:
+            out.write(json.dumps(article.record, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def write_csv(session: Session, out: TextIO, **selection) -> int:
+    writer = csv.writer(out)
+    writer.writerow(FIELDS)
+    count = 0
+    for part in iter_articles(session, **selection):
+        for article in part:
+            record = dict(article.record, aliases=" ".join(article.record["aliases"]))
+            writer.writerow(["" if record[f] is None else record[f] for f in FIELDS])
+            count += 1
+    return count
+
+
+def http_headers_of(raw: RawPage, body_length: int) -> list[tuple[str, str]]:
+    """The stored headers, minus those describing the wire encoding, with the decoded length."""
+    try:
+        headers = [(str(k), str(v)) for k, v in json.loads(raw.headers or "[]")]
+    except (ValueError, TypeError):
+        headers = []
+    kept = [(k, v) for k, v in headers if k.lower() not in WIRE_HEADERS]
+    return kept + [("Content-Length", str(body_length))]
+
+
+def status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+def write_warc(session: Session, out: BinaryIO, *, gzip: bool = False, filename: str = "newsarchive.warc",
+               **selection) -> int:
+    """A `response` record for each stored raw page of the exported articles' revisions, then a
+    `metadata` record with the clean text of the latest revision, refers-to its response."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.timeutils import datetime_to_iso_date
+    from warcio.warcwriter import WARCWriter
+
+    writer = WARCWriter(out, gzip=gzip, warc_version="1.1")
+    writer.write_record(writer.create_warcinfo_record(filename, {
+        "software": "newsarchive", "format": "WARC File Format 1.1",
+        "description": "raw responses as archived (bodies decoded) and the clean text of each article",
+    }))
+    count = 0
+    for part in iter_articles(session, partition=100, **selection):
+        ids = [a.record["id"] for a in part]
+        pages: dict[int, list[RawPage]] = {}
+        for article_id, raw in session.execute(
+                select(Revision.article_id, RawPage).join(RawPage, RawPage.id == Revision.raw_page_id)
+                .where(Revision.article_id.in_(ids)).order_by(Revision.article_id, Revision.number)):
+            listed = pages.setdefault(article_id, [])
+            if all(p.id != raw.id for p in listed):
+                listed.append(raw)
+        for article in part:
+            record_ids: dict[int, str] = {}
+            for raw in pages.get(article.record["id"], []):
+                body = decompress(raw)
+                http = StatusAndHeaders(status_line(raw.status), http_headers_of(raw, len(body)), protocol="HTTP/1.1")
+                response = writer.create_warc_record(
+                    raw.url, "response", payload=BytesIO(body), length=len(body), http_headers=http,
+                    warc_headers_dict={"WARC-Date": datetime_to_iso_date(raw.fetched_at)})
+                writer.write_record(response)
+                record_ids[raw.id] = response.rec_headers.get_header("WARC-Record-ID")
+            text = (article.record["title"] or "") + "\n\n" + article.record["text"]
+            headers = {"WARC-Date": datetime_to_iso_date(datetime.fromisoformat(article.record["last_seen"]))}
+            refers = record_ids.get(article.raw_page_id)
+            if refers:
+                headers["WARC-Refers-To"] = refers
+                headers["WARC-Concurrent-To"] = refers
+            payload = text.encode("utf-8")
+            metadata = writer.create_warc_record(
+                article.record["url"], "metadata", payload=BytesIO(payload), length=len(payload),
+                warc_content_type="text/plain; charset=utf-8", warc_headers_dict=headers)
+            writer.write_record(metadata)
+            count += 1
+    return count
