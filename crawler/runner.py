@@ -15,6 +15,7 @@ from scrapy.settings import Settings
 from archive import runs
 from archive.db import Database
 from archive.models import CrawlRun, Source
+from crawler import logredact
 
 SPIDER_FOR_KIND = {"feed": "feeds", "sitemap": "sitemap", "site": "site"}
 
@@ -39,12 +40,15 @@ def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
     return overrides
 
 
-def build_settings(db: Database, run_id: int, overrides: dict[str, str]) -> Settings:
+def build_settings(db: Database, run_id: int, overrides: dict[str, str], *,
+                   source_id: int | None = None) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("NEWSARCHIVE_DB", db.url, priority="cmdline")
     settings.set("NEWSARCHIVE_RUN_ID", run_id, priority="cmdline")
-    settings.set("LOG_FORMAT", f"%(asctime)s [run {run_id}] %(levelname)s %(name)s: %(message)s", priority="project")
+    # Plain lines that say which run (and source) they belong to, whoever collects them.
+    where = f"run {run_id}" + (f" source {source_id}" if source_id is not None else "")
+    settings.set("LOG_FORMAT", f"%(asctime)s [{where}] %(levelname)s %(name)s: %(message)s", priority="project")
     for name, value in overrides.items():
         settings.set(name, value, priority="cmdline")
     if "NEWSARCHIVE_CONTACT_URL" in overrides and "USER_AGENT" not in overrides:
@@ -65,8 +69,9 @@ def run(db: Database, jobs: list[Job], *, overrides: dict[str, str] | None = Non
         source_id: int | None = None) -> CrawlRun:
     """Run the jobs to completion and return the finished run's record."""
     run_id = runs.start_run(db, source_id=source_id)
-    settings = build_settings(db, run_id, overrides or {})
+    settings = build_settings(db, run_id, overrides or {}, source_id=source_id)
     process = CrawlerProcess(settings)
+    logredact.install()  # on the handler Scrapy just configured: no credentials in any log line
     for job in jobs:
         process.crawl(job.spider, **job.args)
     status, error = "ok", None
