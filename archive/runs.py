@@ -70,3 +70,42 @@ def record_blocked(db: Database, *, url: str, site: str, reason: str, status: in
 
 def recent_runs(session: Session, limit: int = 10) -> list[CrawlRun]:
     return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)))
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with this id exists on this host (a crawl run's, for abandoned runs)."""
+    if not pid or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def shown_status(run: CrawlRun) -> str:
+    """The run's status, with 'running' runs whose process is gone shown as 'abandoned'."""
+    if run.status == "running" and not pid_alive(run.pid):
+        return "abandoned"
+    return run.status
+
+
+def abandon_dead_runs(db: Database, *, pids: set[int] | None = None) -> list[int]:
+    """Close the 'running' runs whose process is gone (killed, crashed) as 'abandoned'.
+
+    ``pids``: only those processes' runs (a scheduler closing the runs of a child it killed).
+    """
+    with db.transaction() as session:
+        query = select(CrawlRun).where(CrawlRun.status == "running")
+        if pids is not None:
+            query = query.where(CrawlRun.pid.in_(pids))
+        closed = []
+        for run in session.scalars(query):
+            if pids is not None or not pid_alive(run.pid):
+                run.status = "abandoned"
+                run.finished_at = utcnow()
+                run.error = run.error or "process ended without closing the run (killed?)"
+                closed.append(run.id)
+        return closed
