@@ -173,8 +173,10 @@ def add_revision(session: Session, article: Article, *, text: str, title: str | 
     previous = latest_revision(session, article)
     body = dedup.normalize_text(text)
     revision = Revision(article=article, number=article.revision_count + 1, fetched_at=fetched_at or utcnow(),
-                        title=title, text=body, text_hash=dedup.text_hash(body), raw_page=raw_page)
-    if raw_page is None:
+                        title=title, text=body, text_hash=dedup.text_hash(body))
+    if raw_page is not None:
+        revision.raw_page = raw_page
+    else:
         revision.raw_page_id = raw_page_id
     session.add(revision)
     article.revision_count = revision.number
