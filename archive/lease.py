@@ -56,22 +56,23 @@ def acquire(db: Database, holder: str, *, ttl: float = DEFAULT_TTL, name: str = 
     now = now or utcnow()
     expires = now + timedelta(seconds=ttl)
     with db.transaction() as session:
-        taken = session.execute(
+        conn = session.connection()  # Core statements: their rowcount is the number of rows matched
+        taken = conn.execute(
             update(SchedulerLease)
             .where(SchedulerLease.name == name)
             .where((SchedulerLease.holder == holder) | (SchedulerLease.expires_at <= now))
             .values(holder=holder, acquired_at=now, heartbeat_at=now, expires_at=expires)
-            .execution_options(synchronize_session=False)
         ).rowcount
         if taken:
             return True
         insert = sqlite_insert if db.is_sqlite else pg_insert
-        inserted = session.execute(
+        inserted = conn.execute(
             insert(SchedulerLease)
             .values(name=name, holder=holder, acquired_at=now, heartbeat_at=now, expires_at=expires)
             .on_conflict_do_nothing(index_elements=["name"])
-        ).rowcount
-        return inserted == 1
+            .returning(SchedulerLease.name)  # rowcount is not reliable here on psycopg
+        ).first()
+        return inserted is not None
 
 
 def renew(db: Database, holder: str, *, ttl: float = DEFAULT_TTL, name: str = SCHEDULER,
@@ -79,20 +80,18 @@ def renew(db: Database, holder: str, *, ttl: float = DEFAULT_TTL, name: str = SC
     """Heartbeat: push the expiry forward. False when someone else took the lease over."""
     now = now or utcnow()
     with db.transaction() as session:
-        return session.execute(
+        return session.connection().execute(
             update(SchedulerLease)
             .where(SchedulerLease.name == name, SchedulerLease.holder == holder)
             .values(heartbeat_at=now, expires_at=now + timedelta(seconds=ttl))
-            .execution_options(synchronize_session=False)
         ).rowcount == 1
 
 
 def release(db: Database, holder: str, *, name: str = SCHEDULER) -> bool:
     """Give the lease up (only if we still hold it), so a successor starts at once."""
     with db.transaction() as session:
-        return session.execute(
+        return session.connection().execute(
             delete(SchedulerLease).where(SchedulerLease.name == name, SchedulerLease.holder == holder)
-            .execution_options(synchronize_session=False)
         ).rowcount == 1
 
 
