@@ -19,7 +19,8 @@ failing for DISABLE_AFTER (3 days) since its last success; ``sources enable`` br
 A success resets the score.
 
 Servers that send the same ETag for changed content are caught by the feed body's hash
-(``Source.body_hash``): such an ETag is forgotten, and an identical body counts as unchanged.
+(``Source.body_hash``): such a server's validators are no longer sent (UNTRUSTED_VALIDATORS),
+and a full response whose body is identical counts as unchanged.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ SPEED_UP = 0.5
 BACKOFF_JITTER = 0.2
 DISABLE_SCORE = 10.0
 DISABLE_AFTER = timedelta(days=3)
+
+# Stored in Source.etag for a server caught sending the same ETag for changed content.
+UNTRUSTED_VALIDATORS = "!untrusted"
 
 HARD = 1.0
 SOFT = 0.5
@@ -143,10 +147,14 @@ def record_success(session: Session, source: Source, *, etag: str | None = None,
     now = now or utcnow()
     source.last_polled_at = source.last_success_at = now
     if not not_modified:
-        if etag and etag == source.etag and body_hash and source.body_hash and body_hash != source.body_hash:
-            etag = None  # same ETag, different content: this server's ETag cannot be trusted
-        source.etag = etag
-        source.last_modified = last_modified
+        lying = etag and etag == source.etag and body_hash and source.body_hash and body_hash != source.body_hash
+        if lying or source.etag == UNTRUSTED_VALIDATORS:
+            # Same ETag, different content: this server's validators cannot be trusted, so from now
+            # on the feed is fetched in full and its body hash tells whether it changed.
+            source.etag, source.last_modified = UNTRUSTED_VALIDATORS, None
+        else:
+            source.etag = etag
+            source.last_modified = last_modified
         source.body_hash = body_hash or source.body_hash
     source.consecutive_failures = 0
     source.failure_score = 0.0

@@ -52,9 +52,9 @@ class FeedSpider(ArchiveSpider):
 
     def feed_request(self, source: Source) -> scrapy.Request:
         headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8"}
-        if source.etag:
+        if source.etag and source.etag != polling.UNTRUSTED_VALIDATORS:
             headers["If-None-Match"] = source.etag
-        if source.last_modified:
+        if source.last_modified and source.etag != polling.UNTRUSTED_VALIDATORS:
             headers["If-Modified-Since"] = source.last_modified
         # No immediate retries: a failed poll is scored and backed off by the scheduler instead
         # (retrying a 429 or 503 at once is what Retry-After asks us not to do).
