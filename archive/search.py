@@ -113,8 +113,12 @@ def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
+# A tsvector holds at most 1 MB: index the first words of an enormous page rather than fail its save.
+MAX_INDEXED_CHARS = 400_000
+
+
 def _document(title: str | None, body: str) -> tuple[str, str]:
-    return " ".join(words(title or "")), " ".join(words(body))
+    return " ".join(words(title or ""))[:10_000], " ".join(words(body[:MAX_INDEXED_CHARS]))
 
 
 def index_article(session: Session, article_id: int, title: str | None, body: str,

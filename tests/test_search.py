@@ -98,7 +98,8 @@ def test_ranking_is_bounded_to_the_newest_candidates(db, monkeypatch):
 
 @pytest.mark.parametrize("nasty", ['"unbalanced', "AND OR NOT", "*", "NEAR(", "it's o'clock; DROP TABLE articles; --",
                                    "train AND", "OR train OR", '-"', "NOT train", "train*", "^train", "col:train",
-                                   "\\", "''", '"" OR ""', "train)"])
+                                   "\\", "''", '"" OR ""', "train)", "x" * 5000, "東京 🚆 train", "a" * 3000 + " train",
+                                   "%_% train", "\x00 train"])
 def test_hostile_queries_never_crash(archive, nasty):
     with archive.session() as s:
         try:
@@ -128,3 +129,10 @@ def test_search_command(archive, db_url, capsys):
     assert main(["--db", db_url, "search", "train", "--since", "hier"]) == 1
     assert "not a date" in capsys.readouterr().err
     assert main(["--db", db_url, "search", "NEAR( AND"]) == 0
+
+
+def test_an_enormous_page_is_saved_and_searchable(db):
+    body = "début " + " ".join(f"mot{i % 5000}" for i in range(150_000))  # ~1.3 MB, over a tsvector's 1 MB
+    save(db, "https://journal.test/enorme", body, title="Énorme")
+    with db.session() as s:
+        assert titles(search(s, "debut mot42")) == ["Énorme"]
