@@ -154,9 +154,9 @@ class Scheduler:
         if closed:
             logger.info("closed %d run(s) left running by a dead process: %s", len(closed), closed)
         self._aps.start()
+        self.sync()  # every source has its job before start() returns
         self._aps.add_job(self.sync, IntervalTrigger(seconds=self.config.sync_seconds, timezone=timezone.utc),
-                          id=SYNC_JOB, name="sync sources", executor=SYNC_JOB, next_run_time=utcnow(),
-                          misfire_grace_time=None)
+                          id=SYNC_JOB, name="sync sources", executor=SYNC_JOB, misfire_grace_time=None)
 
     def serve(self) -> int:
         """Run until SIGTERM/SIGINT or the lease is lost; returns the exit status."""
