@@ -2,7 +2,9 @@
 
 The archive knows nothing of Scrapy: the crawler hands it a fetched `Page` and the
 `ArticleFields` it extracted; `save_article` decides whether that is a new article, a new
-revision, an unchanged re-fetch or a copy of an article already archived.
+revision, an unchanged re-fetch or a copy of an article already archived (an exact copy by text
+hash, a near copy through the MinHash band index of archive/dedup.py). Each new text is indexed
+for near-duplicate lookup and full-text search in the same transaction as the revision itself.
 """
 
 from __future__ import annotations
