@@ -241,7 +241,7 @@ class Scheduler:
             if not busy and self._scheduled.get(source.id) != _job_key(source):
                 self._schedule(source)
 
-    def _schedule(self, source: Source) -> None:
+    def _schedule(self, source: Source, *, after_run: bool = False) -> None:
         if self.stopping.is_set():
             return
         key = _job_key(source)
@@ -257,6 +257,8 @@ class Scheduler:
                 jitter = self._jitter(seconds)
                 trigger = IntervalTrigger(seconds=seconds, jitter=jitter or None, timezone=timezone.utc)
                 due = max(now, source.next_poll_at or now)
+                if after_run and due <= now:  # the crawl did not set a next poll (not a feed, or it crashed)
+                    due = now + timedelta(seconds=seconds)
                 next_run = due + timedelta(seconds=random.uniform(0, jitter))
                 extra = {"next_run_time": next_run}
                 when = f"every {format_interval(int(seconds))}, next {next_run:%H:%M:%S}"
@@ -314,7 +316,7 @@ class Scheduler:
             self._unschedule(source_id, source.disabled_reason if source is not None and source.disabled_reason
                              else "removed or disabled")
         else:
-            self._schedule(source)
+            self._schedule(source, after_run=True)
 
     def run_crawl(self, source_id: int) -> int | None:
         """Run one crawl process to its end, or kill it at the timeout. Returns its exit status."""

@@ -135,3 +135,18 @@ def scheduler_wait(predicate, timeout):
             return True
         time.sleep(0.05)
     return False
+
+
+def test_a_crawl_that_sets_no_next_poll_waits_one_interval(db):
+    """Sitemap and site crawls (or a crashed one) leave next_poll_at alone: no back-to-back runs."""
+    sid = add(db, "https://sitemap.example/sitemap.xml", kind="sitemap", every=600)
+    with db.transaction() as session:
+        session.get(Source, sid).next_poll_at = None
+    sched = make(db, command=lambda source_id, settings: [sys.executable, "-c", "pass"])
+    sched.start()
+    try:
+        sched.poll(sid)
+        job = sched._aps.get_job(f"source-{sid}")
+        assert job.next_run_time - utcnow() > timedelta(seconds=590)
+    finally:
+        sched.stop()
