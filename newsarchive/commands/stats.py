@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from archive import lease, runs
-from archive.models import Alias, Article, BlockedFetch, CrawlRun, FrontierURL, Revision, Source, utcnow
+from archive.models import Alias, Article, BlockedFetch, CrawlRun, FrontierURL, Revision, utcnow
 from archive.sources import format_interval, list_sources
 from newsarchive.cli import json_option, pass_context, print_json, print_table
 
