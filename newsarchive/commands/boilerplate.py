@@ -1,0 +1,68 @@
+"""`newsarchive boilerplate SITE`: the page furniture learned for a site, and operator pins."""
+
+from __future__ import annotations
+
+import click
+
+from archive import furniture
+from newsarchive.cli import UserError, json_option, pass_context, print_json, print_table
+
+
+@click.command()
+@click.argument("site")
+@click.option("--pin", "pin", metavar="TEXT", help="Always treat this paragraph as furniture.")
+@click.option("--keep", "keep", metavar="TEXT", help="Never treat this paragraph as furniture.")
+@click.option("--unpin", "unpin", metavar="TEXT", help="Let the page counts decide again.")
+@click.option("--limit", default=50, show_default=True, help="How many lines to show.")
+@click.option("--min-pages", default=2, show_default=True, help="Hide lines seen on fewer pages (pins always show).")
+@json_option
+@pass_context
+def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
+    """Show the paragraphs learned for SITE (status learned, counting, pinned or kept), or pin one.
+
+    A paragraph seen on at least 5 distinct pages and on 30 % of the site's learned pages is
+    furniture and is removed from its articles. Takes effect on the next crawl of the site.
+
+    Example: newsarchive boilerplate vudailleurs.com --pin "- Publicité -"
+    """
+    from crawler.extract import line_fingerprint
+
+    site = furniture.normalize_site(site)
+    if not site:
+        raise UserError("SITE must be a host name such as vudailleurs.com")
+    actions = [(text, value) for text, value in ((pin, True), (keep, False), (unpin, None)) if text is not None]
+    if len(actions) > 1:
+        raise UserError("give one of --pin, --keep, --unpin at a time")
+    if actions:
+        text, value = actions[0]
+        if not text.strip():
+            raise UserError("the paragraph text is empty")
+        try:
+            with ctx.db.transaction() as session:
+                line = furniture.set_pinned(session, site, line_fingerprint(text), text.strip(), value)
+        except KeyError:
+            raise UserError(f"no such line learned for {site}: {text!r}") from None
+        click.echo(f"{line.status}: {line.sample!r} on {site}")
+        return 0
+
+    with ctx.db.session() as session:
+        pages = furniture.learned_pages(session, site)
+        lines = furniture.site_lines(session, site, limit=limit, min_pages=min_pages)
+    rows = [{"fingerprint": line.fingerprint, "sample": line.sample, "pages": line.pages,
+             "status": line.status, "furniture": line.furniture} for line in lines]
+    if as_json:
+        print_json({"site": site, "pages_learned": pages, "threshold": furniture.threshold(pages), "lines": rows})
+        return 0
+    if not rows:
+        click.echo(f"nothing learned for {site} yet ({pages} pages)")
+        return 0
+    click.echo(f"{site}: {pages} pages learned; furniture from {furniture.threshold(pages)} pages")
+    print_table([dict(row, sample=_short(row["sample"])) for row in rows], ["status", "pages", "sample"])
+    return 0
+
+
+def _short(text: str, width: int = 90) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+COMMANDS = [boilerplate]
