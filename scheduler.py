@@ -166,13 +166,15 @@ class Scheduler:
                 return 0
         else:
             self.acquire_lease()
-        self.start()
         status = 0
-        while not self.stopping.wait(max(0.2, self.config.lease_ttl / 3)):
-            if not self.heartbeat():
-                status = 1
-                break
-        self.stop()
+        try:
+            self.start()
+            while not self.stopping.wait(max(0.2, self.config.lease_ttl / 3)):
+                if not self.heartbeat():
+                    status = 1
+                    break
+        finally:
+            self.stop()  # whatever happened: children ended, lease released
         return status
 
     def stop(self) -> None:
