@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import Source
+from archive.models import Source, utcnow
 from archive.urls import check_url
 
 KINDS = ("feed", "sitemap", "site")
@@ -48,8 +48,12 @@ def add_source(session: Session, url: str, *, kind: str = "feed", every: int | N
         session.add(source)
     else:
         source.kind = kind
-        if every:
-            source.every_seconds = every
+        if every and every != source.every_seconds:
+            # the operator's new interval replaces what adaptive polling had learnt
+            source.every_seconds, source.poll_seconds = every, None
+            soonest = utcnow() + timedelta(seconds=every)
+            if source.next_poll_at is not None and source.next_poll_at > soonest:
+                source.next_poll_at = soonest
     if spider is not None:
         source.spider = spider
     if cron is not None:

@@ -144,3 +144,14 @@ def test_same_etag_for_changed_body_is_forgotten(db, source):
     assert s.etag == polling.UNTRUSTED_VALIDATORS and s.body_hash == "b" * 64
     s = apply(db, source, polling.record_success, etag='"same"', body_hash="b" * 64)
     assert s.etag == polling.UNTRUSTED_VALIDATORS and s.last_modified is None  # for good
+
+
+def test_a_new_operator_interval_replaces_the_learnt_one(db, source):
+    for _ in range(10):
+        apply(db, source, polling.record_success, new_items=0)
+    with db.transaction() as session:
+        add_source(session, "https://news.example/feed.xml", every=300)
+    with db.session() as session:
+        s = session.get(Source, source)
+    assert s.every_seconds == 300 and s.poll_seconds is None
+    assert s.next_poll_at <= utcnow() + timedelta(seconds=300)
