@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
+from functools import cached_property
 
 import scrapy
 
 from archive import frontier
-from archive.models import Source
+from archive.models import Source, utcnow
 from archive.sources import list_sources
 from archive.store import archived_urls
 from crawler.archive_link import database_for
@@ -26,6 +28,7 @@ class ArchiveSpider(scrapy.Spider):
 
     source_kind = "feed"
     drop_selectors: tuple[str, ...] = ()  # CSS selectors of furniture, for named-site spiders
+    article_url: str | None = None  # a regular expression (searched) article URLs match; None: any
 
     def __init__(self, *args, sources: str = "", **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,8 +53,37 @@ class ArchiveSpider(scrapy.Spider):
             self.crawler.stats.inc_value("newsarchive/resumed")
             yield self.article_request(entry.url, entry.source_id, entry.feed_date)
 
+    @cached_property
+    def article_url_re(self) -> re.Pattern | None:
+        return re.compile(self.article_url) if self.article_url else None
+
+    def is_article_url(self, url: str) -> bool:
+        return self.article_url_re is None or bool(self.article_url_re.search(url))
+
+    def drop_selectors_for(self, crawled: datetime | None = None) -> tuple[str, ...]:
+        """The furniture selectors for a page crawled at that date (site spiders keep versions)."""
+        return self.drop_selectors
+
+    def record_poll(self, source_id: int | None, record, **kwargs) -> None:
+        """Record a poll of a source (archive/polling.py) with the feed spider's policy."""
+        from archive import polling
+        from crawler.spiders.feeds import policy_from_settings
+
+        if source_id is None:
+            return
+        with self.db.transaction() as session:
+            source = session.get(Source, source_id)
+            if source is not None:
+                record(session, source, policy=policy_from_settings(self.crawler.settings), **kwargs)
+                if record is polling.record_failure and not source.enabled:
+                    logger.error("source %s disabled: %s", source.url, source.disabled_reason)
+
     def new_article_requests(self, found: dict[str, datetime | None], source_id: int | None):
-        """Queue the URLs not yet archived in the frontier, then request them."""
+        """Queue the URLs not yet archived in the frontier, then request them.
+
+        URLs that do not look like articles of this spider (``article_url``) are left out.
+        """
+        found = {url: date for url, date in found.items() if self.is_article_url(url)}
         with self.db.session() as session:
             known = archived_urls(session, found)
         fresh = {url: date for url, date in found.items() if url not in known}
@@ -78,7 +110,7 @@ class ArchiveSpider(scrapy.Spider):
             encoding=_declared_charset(response),
             source_id=source_id,
             feed_date=feed_date,
-            drop_selectors=self.drop_selectors,
+            drop_selectors=self.drop_selectors_for(utcnow()),
         )
 
     def article_failed(self, failure):

@@ -1,0 +1,98 @@
+"""Crawls a site from its source URL (a home or section page) by following its links.
+
+Listing pages are followed within the source's host, up to ``depth`` link hops (spider argument,
+default ``DEFAULT_DEPTH``), restricted by the ``allow`` / ``deny`` regular expressions when given;
+links that look like articles (``article`` regex, default: dated paths or long slugs) go to the
+frontier and are archived, and are not followed further.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.linkextractors import LinkExtractor
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from archive import polling
+from crawler.spiders.base import ArchiveSpider
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DEPTH = 2
+# /2024/11/12/slug/, /2024/11/slug.html, or a slug of at least four words: /un-titre-assez-long/
+DEFAULT_ARTICLE_URL = r"/(?:19|20)\d\d/\d\d?/(?:\d\d?/)?[^/?#]+|/[^/?#]*[^\W_]-[^\W_]+-[^\W_]+-[^\W_]+[^/?#]*/?(?:[?#]|$)"
+
+
+class SiteLinksSpider(ArchiveSpider):
+    """Spider arguments: ``depth`` (link hops from the source URL; else the setting
+    NEWSARCHIVE_SITE_DEPTH), ``allow`` and ``deny`` (regular expressions for the listing pages to
+    follow), ``article`` (article URL regex)."""
+
+    name = "site"
+    source_kind = "site"
+    article_url = DEFAULT_ARTICLE_URL
+    follow_depth: int | None = None  # None: the setting NEWSARCHIVE_SITE_DEPTH, else DEFAULT_DEPTH
+
+    def __init__(self, *args, depth: str | int = "", allow: str = "", deny: str = "", article: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if str(depth).strip():
+            self.follow_depth = int(depth)
+        if article:
+            self.article_url = article
+        self.allow = [allow] if allow else []
+        self.deny = [deny] if deny else []
+
+    async def start(self):
+        self.resolve_depth()
+        sources = self.selected_sources()
+        for source in sources:
+            yield self.listing_request(source.url, source.id, 0)
+        for request in self.resume_pending([s.id for s in sources]):
+            yield request
+
+    def resolve_depth(self) -> None:
+        if self.follow_depth is None:
+            self.follow_depth = self.crawler.settings.getint("NEWSARCHIVE_SITE_DEPTH", DEFAULT_DEPTH)
+
+    def listing_request(self, url: str, source_id: int | None, depth: int) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed, dont_filter=depth == 0,
+                              cb_kwargs={"source_id": source_id, "depth": depth},
+                              meta={"dont_retry": depth == 0, "listing_host": urlsplit(url).hostname})
+
+    def parse_listing(self, response, source_id, depth):
+        if not hasattr(response, "text"):  # not HTML: nothing to follow
+            return
+        host = response.meta.get("listing_host") or urlsplit(response.url).hostname
+        # filtered by hostname here: LinkExtractor's allow_domains compares host:port
+        links = [link for link in LinkExtractor(unique=True).extract_links(response) if _host(link.url) == host]
+        articles = {link.url: None for link in links if self.is_article_url(link.url)}
+        requests = list(self.new_article_requests(articles, source_id))
+        if depth == 0:
+            self.record_poll(source_id, polling.record_success, new_items=len(requests))
+        logger.info("listing %s: %d links, %d articles, %d new", response.url, len(links), len(articles),
+                    len(requests))
+        yield from requests
+        if depth >= self.follow_depth:
+            return
+        follow = LinkExtractor(allow=self.allow, deny=self.deny, unique=True)
+        for link in follow.extract_links(response):
+            if link.url not in articles and _host(link.url) == host:
+                request = self.listing_request(link.url, source_id, depth + 1)
+                request.meta["listing_host"] = host
+                yield request
+
+    def listing_failed(self, failure):
+        request = failure.request
+        status = failure.value.response.status if failure.check(HttpError) else None
+        error = f"HTTP {status}" if status else f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        logger.warning("listing %s: %s", request.url, error)
+        if request.cb_kwargs.get("depth") == 0:
+            self.crawler.stats.inc_value("newsarchive/errors")
+            self.record_poll(request.cb_kwargs.get("source_id"), polling.record_failure, error=error,
+                             weight=polling.severity(status=status, error=error))
+
+
+def _host(url: str) -> str | None:
+    return urlsplit(url).hostname

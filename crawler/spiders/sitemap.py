@@ -1,0 +1,130 @@
+"""Polls XML sitemaps (and sitemap indexes, Google News sitemaps, robots.txt `Sitemap:` lines)
+and archives the articles they list.
+
+A source URL ending in ``robots.txt`` is read for its ``Sitemap:`` lines; a source URL that
+does not answer with a sitemap is given a second chance through its host's robots.txt. The date
+a sitemap gives for an URL (``news:publication_date``, else ``lastmod``) is passed on as the
+page's feed date. Sitemaps are parsed with lxml without entities or network access.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+import scrapy
+from lxml import etree
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.gz import gunzip
+
+from archive import polling
+from crawler.spiders.base import ArchiveSpider
+
+logger = logging.getLogger(__name__)
+
+MAX_DEPTH = 3  # robots.txt -> sitemap index -> sitemap index -> urlset
+_PARSER = dict(resolve_entities=False, no_network=True, remove_comments=True, recover=True, huge_tree=False)
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """A W3C datetime ("2024-11-12", "2024-11-12T18:40:00+01:00", "...Z") as an aware datetime."""
+    if not value or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _local(tag) -> str:
+    return tag.rsplit("}", 1)[-1].lower() if isinstance(tag, str) else ""
+
+
+def parse_sitemap(body: bytes) -> tuple[str | None, dict[str, datetime | None]]:
+    """("urlset" | "sitemapindex" | None, {loc: date}) of a sitemap document."""
+    try:
+        root = etree.fromstring(body, parser=etree.XMLParser(**_PARSER))
+    except etree.XMLSyntaxError:
+        return None, {}
+    if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
+        return None, {}
+    entries: dict[str, datetime | None] = {}
+    for entry in root:
+        if _local(entry.tag) not in ("url", "sitemap"):
+            continue
+        loc = lastmod = published = None
+        for child in entry.iter():
+            name = _local(child.tag)
+            if name == "loc" and loc is None:
+                loc = (child.text or "").strip()
+            elif name == "lastmod":
+                lastmod = parse_date(child.text)
+            elif name == "publication_date":  # <news:news><news:publication_date>
+                published = parse_date(child.text)
+        if loc:
+            entries[loc] = published or lastmod
+    return _local(root.tag), entries
+
+
+def sitemaps_in_robots(text: str) -> list[str]:
+    urls = []
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip().lower() == "sitemap" and value.strip():
+            urls.append(value.strip())
+    return list(dict.fromkeys(urls))
+
+
+class SitemapSpider(ArchiveSpider):
+    name = "sitemap"
+    source_kind = "sitemap"
+
+    async def start(self):
+        sources = self.selected_sources()
+        for source in sources:
+            yield self.sitemap_request(source.url, source.id)
+        for request in self.resume_pending([s.id for s in sources]):
+            yield request
+
+    def sitemap_request(self, url: str, source_id: int | None, depth: int = 0) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_sitemap, errback=self.sitemap_failed, dont_filter=depth == 0,
+                              cb_kwargs={"source_id": source_id, "depth": depth}, meta={"dont_retry": depth == 0})
+
+    def parse_sitemap(self, response, source_id, depth):
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        if response.url.endswith("/robots.txt"):
+            children = sitemaps_in_robots(body.decode("utf-8", "replace"))
+            kind, entries = "robots", {}
+        else:
+            kind, entries = parse_sitemap(body)
+            children = list(entries) if kind == "sitemapindex" else []
+        if kind is None:
+            if depth == 0:  # not a sitemap: try what the host's robots.txt lists
+                yield self.sitemap_request(response.urljoin("/robots.txt"), source_id, depth + 1)
+                return
+            logger.warning("not a sitemap: %s", response.url)
+            return
+        for child in children:
+            if depth < MAX_DEPTH:
+                yield self.sitemap_request(response.urljoin(child), source_id, depth + 1)
+        found = {response.urljoin(loc): date for loc, date in entries.items()} if kind == "urlset" else {}
+        requests = list(self.new_article_requests(found, source_id))
+        if depth == 0:
+            # an index or robots.txt: its children bring the news, so keep the pace steady
+            self.record_poll(source_id, polling.record_success, new_items=len(requests) if found else 1)
+        logger.info("sitemap %s: %s, %d links, %d new", response.url, kind, len(entries) or len(children),
+                    len(requests))
+        yield from requests
+
+    def sitemap_failed(self, failure):
+        request = failure.request
+        status = failure.value.response.status if failure.check(HttpError) else None
+        error = f"HTTP {status}" if status else f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        self.crawler.stats.inc_value("newsarchive/errors")
+        logger.error("sitemap %s: %s", request.url, error)
+        if request.cb_kwargs.get("depth") == 0:
+            self.record_poll(request.cb_kwargs.get("source_id"), polling.record_failure, error=error,
+                             weight=polling.severity(status=status, error=error))
