@@ -16,7 +16,7 @@ class VudailleursSpider(SiteSpider):
     article_url = r"^https?://[^/]+/20\d\d/\d\d/\d\d/[^/?#]+/?(?:[?#].*)?$"  # /2024/11/12/slug/
     selector_versions = (
         Selectors(drop=(
-            "#cookie-notice", "#masthead", ".site-branding", "img.custom-logo", ".main-navigation",
+            "#cookie-notice", "#masthead", ".code-block", ".site-branding", "img.custom-logo", ".main-navigation",
             ".header-account", ".entry-header .cat-links", ".entry-footer", ".sharedaddy", ".post-navigation",
             "#comments", "#respond", "#secondary", ".widget_newsletter", "#colophon", "#login-popup",
         )),
