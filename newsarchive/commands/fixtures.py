@@ -1,0 +1,150 @@
+"""`newsarchive fixtures record SPIDER URL`: record a named-site spider's test fixture.
+
+Fetches the page once (a plain HTTP GET, every redirect checked by the SSRF guard), stores it
+gzipped as ``<dir>/<spider>/page.html.gz`` and writes ``expected.json`` from the current
+extraction, for a human to review before committing. Never run by the tests on a real site.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import urllib.request
+from datetime import datetime, timezone
+from email.message import Message
+from pathlib import Path
+
+import click
+
+from newsarchive.cli import UserError
+
+DEFAULT_DIR = Path("tests") / "fixtures" / "sites"
+SNIPPET_CHARS = 100
+
+
+class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        from crawler.netguard import check_public
+
+        check_public(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def fetch(url: str, *, user_agent: str, max_bytes: int, timeout: float = 30) -> tuple[str, bytes, str | None]:
+    """(final URL, body, declared charset) of one GET."""
+    from crawler.netguard import check_public
+
+    check_public(url)
+    opener = urllib.request.build_opener(_GuardedRedirects)
+    request = urllib.request.Request(url, headers={"User-Agent": user_agent, "Accept": "text/html,*/*;q=0.8"})
+    with opener.open(request, timeout=timeout) as response:
+        body = response.read(max_bytes + 1)
+        if len(body) > max_bytes:
+            raise ValueError(f"page larger than {max_bytes} bytes")
+        message = Message()
+        message["Content-Type"] = response.headers.get("Content-Type", "")
+        return response.geturl(), body, message.get_content_charset()
+
+
+def expected_from(spider, url: str, body: bytes, charset: str | None, crawled: datetime) -> dict:
+    from crawler.extract import extract
+
+    article = extract(body, url, encoding=charset, drop_selectors=spider.drop_selectors_for(crawled))
+    if article.blocked:
+        raise UserError(f"the page is a block page ({article.blocked}), not an article: not recorded")
+    paragraphs = article.text.splitlines()
+    if not paragraphs:
+        raise UserError("no article text found in the page: not recorded")
+    furniture = _selected_texts(body, charset, spider.drop_selectors_for(crawled))
+    picks = dict.fromkeys([paragraphs[0], paragraphs[len(paragraphs) // 2], paragraphs[-1]])
+    return {
+        "url": url,
+        "crawled": crawled.date().isoformat(),
+        "provenance": f"recorded from {url} on {crawled.date().isoformat()} by `newsarchive fixtures record`;"
+                      " review the fields below before committing",
+        "title": article.title,
+        "author": article.author,
+        "published": article.published.isoformat() if article.published else None,
+        "language": article.language,
+        "must_contain": [p[:SNIPPET_CHARS] for p in picks],
+        "must_not_contain": furniture,
+    }
+
+
+def _selected_texts(body: bytes, charset: str | None, selectors, limit: int = 15) -> list[str]:
+    """Short texts of the elements the spider's selectors drop: what the fixture must keep out."""
+    import lxml.html
+
+    from crawler.extract import decode_html
+
+    try:
+        tree = lxml.html.fromstring(decode_html(body, charset))
+    except (ValueError, lxml.etree.LxmlError):
+        return []
+    texts: dict[str, None] = {}
+    for selector in selectors:
+        for node in tree.cssselect(selector):
+            for piece in node.itertext():
+                text = " ".join(piece.split())
+                # a lone word ("Culture", a menu entry) may well be in an article: not a useful check
+                single_word = len(text.split()) == 1 and text.isalpha()
+                if 4 <= len(text) <= SNIPPET_CHARS and not single_word and node.tag not in ("script", "style"):
+                    texts.setdefault(text)
+    return list(texts)[:limit]
+
+
+@click.group()
+def fixtures():
+    """Record the stored pages that site spiders are tested on.
+
+    Example: newsarchive fixtures record vudailleurs https://www.vudailleurs.com/2024/11/12/un-article/
+    """
+
+
+@fixtures.command("record")
+@click.argument("spider_name", metavar="SPIDER")
+@click.argument("url")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DIR,
+              show_default=True, help="Where fixture folders live.")
+@click.option("--force", is_flag=True, help="Replace an existing fixture.")
+def record(spider_name, url, directory, force):
+    """Fetch URL once and write SPIDER's fixture (page.html.gz + expected.json to review).
+
+    Example: newsarchive fixtures record vudailleurs https://www.vudailleurs.com/2024/11/12/un-article/
+    """
+    from scrapy.settings import Settings
+    from scrapy.spiderloader import SpiderLoader
+
+    from archive.urls import InvalidURL, check_url
+    from crawler.netguard import PrivateNetworkRefused
+    from crawler.spiders.site_base import SiteSpider
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")  # wherever the command runs from
+    try:
+        spider = SpiderLoader.from_settings(settings).load(spider_name)
+    except KeyError:
+        raise UserError(f"no spider named {spider_name!r}") from None
+    if not issubclass(spider, SiteSpider):
+        raise UserError(f"{spider_name!r} is not a named-site spider: only those have fixtures")
+    folder = directory / spider.name
+    if (folder / "page.html.gz").exists() and not force:
+        raise UserError(f"{folder} already has a fixture (use --force to replace it)")
+    try:
+        url = check_url(url)
+        final_url, body, charset = fetch(url, user_agent=settings.get("USER_AGENT"),
+                                         max_bytes=settings.getint("DOWNLOAD_MAXSIZE"))
+    except (InvalidURL, PrivateNetworkRefused, ValueError, OSError) as exc:
+        raise UserError(f"could not fetch {url}: {exc}") from None
+    if not spider().is_article_url(final_url):
+        click.echo(f"warning: {final_url} does not match {spider.name}'s article URL pattern", err=True)
+    expected = expected_from(spider, final_url, body, charset, datetime.now(timezone.utc))
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "page.html.gz", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed:
+        packed.write(body)
+    (folder / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    click.echo(f"recorded {final_url} into {folder}: review expected.json, then run pytest tests/test_site_fixtures.py")
+    return 0
+
+
+COMMANDS = [fixtures]
