@@ -177,3 +177,17 @@ def test_boilerplate_command_lists_pins_keeps_and_unpins(db_url, capsys):
     assert "learned" in out and "pinned" in out
     assert main(["--db", db_url, "boilerplate", "vudailleurs.com", "--unpin", "jamais vu"]) == 1
     assert main(["--db", db_url, "boilerplate", "vudailleurs.com", "--pin", "x", "--keep", "y"]) == 1
+
+
+def test_pinning_a_line_recleans_the_archived_articles_that_hold_it(pipelines, sqlite_url, capsys):
+    promo = "Retrouvez toute notre couverture des élections dans notre dossier spécial, mis à jour chaque jour."
+    for n in range(2):
+        pipelines(f"https://www.exemple.fr/2024/11/{n}/", page_html(n, [promo]))
+    pipelines("https://www.exemple.fr/2024/11/2/", page_html(2, []))
+    assert sum(promo in text for text in current_texts(pipelines.db).values()) == 2
+
+    assert main(["--db", sqlite_url, "boilerplate", "exemple.fr", "--pin", promo]) == 0
+    assert "re-cleaned 2 archived article(s)" in capsys.readouterr().out
+    assert not any(promo in text for text in current_texts(pipelines.db).values())
+    with pipelines.db.session() as session:
+        assert sorted(session.scalars(select(Article.revision_count))) == [1, 2, 2]

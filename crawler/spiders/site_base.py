@@ -103,3 +103,20 @@ class SiteSpider(FeedSpider, SitemapSpider, SiteLinksSpider):
 
     def _count_new(self, found):
         return super()._count_new({url: d for url, d in found.items() if self.is_article_url(url)})
+
+
+def site_spider_for(site: str) -> type[SiteSpider] | None:
+    """The named-site spider whose domains cover a site (host), if any."""
+    from scrapy.settings import Settings
+    from scrapy.spiderloader import SpiderLoader
+
+    site = site.lower().removeprefix("www.")
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    loader = SpiderLoader.from_settings(settings)
+    for name in loader.list():
+        spider = loader.load(name)
+        if issubclass(spider, SiteSpider) and any(
+                site == domain or site.endswith("." + domain) for domain in spider.allowed_domains):
+            return spider
+    return None

@@ -21,7 +21,9 @@ def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
     """Show the paragraphs learned for SITE (status learned, counting, pinned or kept), or pin one.
 
     A paragraph seen on at least 5 distinct pages and on 30 % of the site's learned pages is
-    furniture and is removed from its articles. Takes effect on the next crawl of the site.
+    furniture and is removed from its articles. Pinning a line also re-cleans the site's archived
+    articles that contain it (a new revision each); --keep and --unpin take effect on the next
+    crawl (and on `reextract`).
 
     Example: newsarchive boilerplate vudailleurs.com --pin "- Publicité -"
     """
@@ -43,6 +45,9 @@ def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
         except KeyError:
             raise UserError(f"no such line learned for {site}: {text!r}") from None
         click.echo(f"{line.status}: {line.sample!r} on {site}")
+        if value is True:
+            summary = _reclean_pinned(ctx.db, site, text.strip())
+            click.echo(f"re-cleaned {summary.changed} archived article(s) of {site}")
         return 0
 
     with ctx.db.session() as session:
@@ -59,6 +64,25 @@ def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
     click.echo(f"{site}: {pages} pages learned; furniture from {furniture.threshold(pages)} pages")
     print_table([dict(row, sample=_short(row["sample"])) for row in rows], ["status", "pages", "sample"])
     return 0
+
+
+def _reclean_pinned(db, site: str, text: str) -> furniture.RecleanSummary:
+    from crawler.extract import extract, line_fingerprint
+    from crawler.pipelines import charset_of
+    from crawler.spiders.site_base import site_spider_for
+
+    with db.session() as session:
+        known = furniture.furniture_fingerprints(session, site)
+    spider = site_spider_for(site)
+    pinned = line_fingerprint(text)
+
+    def reextract(body, url, headers, fetched_at):
+        article = extract(body, url, encoding=charset_of(headers), furniture=known,
+                          drop_selectors=spider.drop_selectors_for(fetched_at) if spider else ())
+        return None if article.blocked or not article.text.strip() else article.text
+
+    return furniture.reclean(db, site, [text], reextract,
+                             affected=lambda body: any(line_fingerprint(line) == pinned for line in body.splitlines()))
 
 
 def _short(text: str, width: int = 90) -> str:
