@@ -104,7 +104,8 @@ def pipelines(sqlite_url):
 
     process.db = archive.db
     process.stats = crawler.stats
-    return process
+    yield process
+    archive.db.dispose()
 
 
 def current_texts(db) -> dict[str, str]:

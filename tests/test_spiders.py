@@ -6,6 +6,7 @@ Crawls run as `newsarchive crawl` subprocesses (a Twisted reactor runs once per 
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import subprocess
 import sys
@@ -68,7 +69,7 @@ NEWS_SITEMAP = """<?xml version="1.0" encoding="UTF-8"?>
 INDEX = """<?xml version="1.0" encoding="UTF-8"?>
 <sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
   <sitemap><loc>{{base}}/news-sitemap.xml</loc></sitemap>
-  <sitemap><loc>{{base}}/sitemap.xml</loc><lastmod>2024-11-12T18:40:00+01:00</lastmod></sitemap>
+  <sitemap><loc>{{base}}/sitemap-posts.xml.gz</loc><lastmod>2024-11-12T18:40:00+01:00</lastmod></sitemap>
 </sitemapindex>"""
 
 
@@ -92,6 +93,9 @@ def test_sitemap_spider_follows_robots_txt_and_indexes(site, sqlite_url):
                   content_type="text/plain; charset=utf-8")
     site.set_page("/sitemap_index.xml", INDEX, content_type="application/xml")
     site.set_page("/news-sitemap.xml", NEWS_SITEMAP, content_type="application/xml")
+    posts = (ROOT / "newsarchive" / "demo" / "site" / "sitemap.xml").read_bytes()
+    site.set_page("/sitemap-posts.xml.gz", gzip.compress(posts.replace(b"{{base}}", site.base_url.encode())),
+                  content_type="application/x-gzip")  # a gzipped file, not a Content-Encoding
     assert main(["--db", sqlite_url, "sources", "add", site.url("/robots.txt"), "--kind", "sitemap"]) == 0
     crawl(sqlite_url)
     assert archived_paths(sqlite_url, site) == DEMO_ARTICLES
@@ -115,6 +119,12 @@ def test_site_spider_follows_links_within_depth(site, sqlite_url):
     assert DEMO_ARTICLES <= paths  # the home page links every article
     listings = [r.path for r in site.requests if not r.path.startswith(("/2024/", "/partenaires/", "/robots"))]
     assert listings == ["/"]  # depth 0: the source page only, no section pages
+
+    site.clear_requests()
+    crawl(sqlite_url, "-s", "NEWSARCHIVE_SITE_DEPTH=1")
+    paths = {r.path for r in site.requests}
+    assert {"/?cat=3", "/?page_id=12"} <= paths  # one hop: the section pages linked from home
+    assert not [p for p in paths if p.startswith("/2024/")]  # archived articles are not fetched again
 
 
 # -- named-site spiders -----------------------------------------------------------------------
