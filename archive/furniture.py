@@ -47,7 +47,9 @@ PAGE_TALLY = -(2**63)  # reserved fingerprint: the row that counts a site's lear
 SAMPLE_CHARS = 500
 MAX_LINES_PER_PAGE = 400  # a page with more paragraphs is learned from its first ones
 RECLEAN_BATCH = 100
-RECLEAN_LIMIT = 2000  # articles re-extracted per furniture change at most (bounded work)
+# Articles checked per furniture change at most: the crawl waits for a re-clean (about 50 ms an
+# article), and a change is rare (a new box on the site, or the first pages of a new site).
+RECLEAN_LIMIT = 500
 
 # (raw body, URL, headers, fetched_at) -> clean text, or None when the page gives nothing usable
 Reextract = Callable[[bytes, str, list[tuple[str, str]], datetime], "str | None"]
@@ -75,6 +77,7 @@ class RecleanSummary:
     checked: int = 0
     changed: int = 0
     skipped: int = 0
+    truncated: bool = False  # stopped at the limit: more articles may hold the lines
 
 
 def normalize_site(site: str) -> str:
@@ -180,7 +183,9 @@ def _like_pattern(sample: str) -> str | None:
     core = core[start:end]
     if not core:
         return None
-    return "%" + core.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    escaped = core.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    # any one character for a non-ASCII one: SQLite's lower() folds ASCII only ("É" vs "é")
+    return "%" + "".join(c if c.isascii() else "_" for c in escaped) + "%"
 
 
 def reclean(db: Database, site: str, samples: Iterable[str], reextract: Reextract, *,
@@ -198,7 +203,10 @@ def reclean(db: Database, site: str, samples: Iterable[str], reextract: Reextrac
     if not patterns:
         return summary
     last_id = 0
-    while summary.checked < limit:
+    while True:
+        if summary.checked >= limit:
+            summary.truncated = True
+            return summary
         with db.session() as session:
             query = (select(Article.id, Article.revision_count, Revision.text, Revision.title, Revision.raw_page_id)
                      .join(Revision, (Revision.article_id == Article.id) & (Revision.number == Article.revision_count))
@@ -223,7 +231,6 @@ def reclean(db: Database, site: str, samples: Iterable[str], reextract: Reextrac
                     continue
                 results.append((row, text))
         _write(db, results, summary)
-    return summary
 
 
 def _write(db: Database, results, summary: RecleanSummary) -> None:

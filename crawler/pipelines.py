@@ -116,6 +116,9 @@ class SiteFurniture:
             self.db, site, [lines[fp] for fp in new], self._reextract_for(site),
             affected=lambda text: any(line_fingerprint(line) in new for line in text.splitlines()))
         self.crawler.stats.inc_value("newsarchive/furniture/recleaned", summary.changed)
+        if summary.truncated:
+            logger.warning("%s: re-cleaned the first %d articles holding the new furniture only", site,
+                           summary.checked)
 
     def _reextract_for(self, site: str):
         spider = getattr(self.crawler, "spider", None)

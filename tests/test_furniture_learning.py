@@ -192,3 +192,17 @@ def test_pinning_a_line_recleans_the_archived_articles_that_hold_it(pipelines, s
     assert not any(promo in text for text in current_texts(pipelines.db).values())
     with pipelines.db.session() as session:
         assert sorted(session.scalars(select(Article.revision_count))) == [1, 2, 2]
+
+
+def test_reclean_is_bounded(pipelines):
+    for n in range(3):
+        pipelines(f"https://www.exemple.fr/2024/11/{n}/", page_html(n, [NEWSLETTER]))
+    seen = []
+
+    def reextract(body, url, headers, fetched_at):
+        seen.append(url)
+        return "texte propre"
+
+    summary = furniture.reclean(pipelines.db, "exemple.fr", [NEWSLETTER.upper()], reextract,
+                                affected=lambda text: True, limit=2)
+    assert (summary.checked, summary.changed, summary.truncated) == (2, 2, True) and len(seen) == 2
