@@ -121,12 +121,14 @@ class SiteFurniture:
                            summary.checked)
 
     def _reextract_for(self, site: str):
+        from crawler.spiders.site_base import site_drop_selectors
+
         spider = getattr(self.crawler, "spider", None)
-        selectors_for = getattr(spider, "drop_selectors_for", None)
+        selectors_for = getattr(spider, "page_drop_selectors", site_drop_selectors)
 
         def reextract(body, url, headers, fetched_at):
             article = extract(body, url, encoding=charset_of(headers), furniture=self._sets.get(site, frozenset()),
-                              drop_selectors=tuple(selectors_for(fetched_at)) if selectors_for else ())
+                              drop_selectors=tuple(selectors_for(url, fetched_at)))
             return None if article.blocked or not article.text.strip() else article.text
 
         return reextract

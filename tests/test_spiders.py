@@ -143,6 +143,16 @@ def test_vudailleurs_metadata():
     assert "#comments" in spider.drop_selectors_for(date(2024, 11, 12))
 
 
+def test_a_named_sites_selectors_apply_whichever_spider_fetched_its_page():
+    from crawler.spiders.feeds import FeedSpider
+    from crawler.spiders.revisit import RevisitSpider
+
+    url = "https://www.vudailleurs.com/2024/11/12/otan-rutte-macron/"
+    for spider in (FeedSpider(), RevisitSpider(), VudailleursSpider()):
+        assert spider.page_drop_selectors(url) == VudailleursSpider.drop_selectors_for()
+    assert FeedSpider().page_drop_selectors("https://example.org/2024/11/12/a/") == ()
+
+
 def test_selector_versions_are_chosen_by_crawl_date():
     class Redesigned(SiteSpider):
         name = "redesigned"

@@ -64,6 +64,12 @@ class ArchiveSpider(scrapy.Spider):
         """The furniture selectors for a page crawled at that date (site spiders keep versions)."""
         return self.drop_selectors
 
+    def page_drop_selectors(self, url: str, crawled: datetime | None = None) -> tuple[str, ...]:
+        """This spider's selectors, else those of the named-site spider of the URL's site."""
+        from crawler.spiders.site_base import site_drop_selectors
+
+        return self.drop_selectors_for(crawled) or site_drop_selectors(url, crawled)
+
     def record_poll(self, source_id: int | None, record, **kwargs) -> None:
         """Record a poll of a source (archive/polling.py) with the feed spider's policy."""
         from archive import polling
@@ -110,7 +116,7 @@ class ArchiveSpider(scrapy.Spider):
             encoding=_declared_charset(response),
             source_id=source_id,
             feed_date=feed_date,
-            drop_selectors=self.drop_selectors_for(utcnow()),
+            drop_selectors=self.page_drop_selectors(response.url, utcnow()),
         )
 
     def article_failed(self, failure):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from crawler.spiders.feeds import FeedSpider, policy_from_settings
@@ -105,6 +106,7 @@ class SiteSpider(FeedSpider, SitemapSpider, SiteLinksSpider):
         return super()._count_new({url: d for url, d in found.items() if self.is_article_url(url)})
 
 
+@lru_cache(maxsize=1024)
 def site_spider_for(site: str) -> type[SiteSpider] | None:
     """The named-site spider whose domains cover a site (host), if any."""
     from scrapy.settings import Settings
@@ -120,3 +122,10 @@ def site_spider_for(site: str) -> type[SiteSpider] | None:
                 site == domain or site.endswith("." + domain) for domain in spider.allowed_domains):
             return spider
     return None
+
+
+def site_drop_selectors(url: str, crawled: datetime | date | None = None) -> tuple[str, ...]:
+    """The furniture selectors of the named site an URL belongs to, whichever spider fetched it
+    (a revisit, or a generic feed or sitemap of that site)."""
+    spider = site_spider_for((urlsplit(url).hostname or "").lower())
+    return spider.drop_selectors_for(crawled) if spider else ()

@@ -69,16 +69,15 @@ def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
 def _reclean_pinned(db, site: str, text: str) -> furniture.RecleanSummary:
     from crawler.extract import extract, line_fingerprint
     from crawler.pipelines import charset_of
-    from crawler.spiders.site_base import site_spider_for
+    from crawler.spiders.site_base import site_drop_selectors
 
     with db.session() as session:
         known = furniture.furniture_fingerprints(session, site)
-    spider = site_spider_for(site)
     pinned = line_fingerprint(text)
 
     def reextract(body, url, headers, fetched_at):
         article = extract(body, url, encoding=charset_of(headers), furniture=known,
-                          drop_selectors=spider.drop_selectors_for(fetched_at) if spider else ())
+                          drop_selectors=site_drop_selectors(url, fetched_at))
         return None if article.blocked or not article.text.strip() else article.text
 
     return furniture.reclean(db, site, [text], reextract,
