@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable, Mapping
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -46,6 +46,9 @@ MIN_SHARE = 0.3
 PAGE_TALLY = -(2**63)  # reserved fingerprint: the row that counts a site's learned pages
 SAMPLE_CHARS = 500
 MAX_LINES_PER_PAGE = 400  # a page with more paragraphs is learned from its first ones
+# Every PRUNE_EVERY pages learned for a site, lines seen on one page only are forgotten: nearly
+# every paragraph of an article is its own, and furniture recurs, so it is never a singleton for long.
+PRUNE_EVERY = 500
 RECLEAN_BATCH = 100
 # Articles checked per furniture change at most: the crawl waits for a re-clean (about 50 ms an
 # article), and a change is rare (a new box on the site, or the first pages of a new site).
@@ -129,11 +132,21 @@ def learn_page(db: Database, site: str, lines: Mapping[int, str]) -> frozenset[i
         session.execute(statement.on_conflict_do_update(
             index_elements=["site", "fingerprint"], set_={"pages": SiteLine.pages + 1}))
         pages = learned_pages(session, site)
+        if pages % PRUNE_EVERY == 0:
+            prune(session, site)
         fingerprints = [row["fingerprint"] for row in rows if row["fingerprint"] != PAGE_TALLY]
         if not fingerprints:
             return frozenset()
         return frozenset(session.scalars(select(SiteLine.fingerprint).where(
             SiteLine.site == site, SiteLine.fingerprint.in_(fingerprints), _furniture_clause(pages))))
+
+
+def prune(session: Session, site: str) -> int:
+    """Forget the site's unpinned lines seen on a single page; returns how many."""
+    result = session.execute(delete(SiteLine).where(
+        SiteLine.site == normalize_site(site), SiteLine.fingerprint != PAGE_TALLY,
+        SiteLine.pinned.is_(None), SiteLine.pages <= 1))
+    return result.rowcount or 0
 
 
 def site_lines(session: Session, site: str, *, limit: int | None = 100, min_pages: int = 1) -> list[Line]:
@@ -169,8 +182,9 @@ def set_pinned(session: Session, site: str, fingerprint: int, sample: str, pinne
 
 def learned_sites(session: Session) -> list[tuple[str, int]]:
     """(site, pages learned) of every site with learned lines."""
-    return list(session.execute(select(SiteLine.site, SiteLine.pages).where(SiteLine.fingerprint == PAGE_TALLY)
-                                .order_by(SiteLine.site)).tuples())
+    rows = session.execute(select(SiteLine.site, SiteLine.pages).where(SiteLine.fingerprint == PAGE_TALLY)
+                           .order_by(SiteLine.site))
+    return [(site, pages) for site, pages in rows]
 
 
 def _like_pattern(sample: str) -> str | None:

@@ -176,6 +176,8 @@ def test_boilerplate_command_lists_pins_keeps_and_unpins(db_url, capsys):
     assert main(["--db", db_url, "boilerplate", "vudailleurs.com"]) == 0
     out = capsys.readouterr().out
     assert "learned" in out and "pinned" in out
+    assert main(["--db", db_url, "boilerplate", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [{"site": "vudailleurs.com", "pages_learned": 5, "furniture": 2}]
     assert main(["--db", db_url, "boilerplate", "vudailleurs.com", "--unpin", "jamais vu"]) == 1
     assert main(["--db", db_url, "boilerplate", "vudailleurs.com", "--pin", "x", "--keep", "y"]) == 1
 
@@ -206,3 +208,12 @@ def test_reclean_is_bounded(pipelines):
     summary = furniture.reclean(pipelines.db, "exemple.fr", [NEWSLETTER.upper()], reextract,
                                 affected=lambda text: True, limit=2)
     assert (summary.checked, summary.changed, summary.truncated) == (2, 2, True) and len(seen) == 2
+
+
+def test_lines_seen_once_are_pruned_periodically(db, monkeypatch):
+    monkeypatch.setattr(furniture, "PRUNE_EVERY", 4)
+    for page in range(4):
+        furniture.learn_page(db, "example.org", lines_of([NEWSLETTER, f"Texte unique {page}."]))
+    with db.session() as session:
+        assert [line.sample for line in furniture.site_lines(session, "example.org")] == [NEWSLETTER]
+        assert furniture.learned_pages(session, "example.org") == 4

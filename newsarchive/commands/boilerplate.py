@@ -9,7 +9,7 @@ from newsarchive.cli import UserError, json_option, pass_context, print_json, pr
 
 
 @click.command()
-@click.argument("site")
+@click.argument("site", required=False)
 @click.option("--pin", "pin", metavar="TEXT", help="Always treat this paragraph as furniture.")
 @click.option("--keep", "keep", metavar="TEXT", help="Never treat this paragraph as furniture.")
 @click.option("--unpin", "unpin", metavar="TEXT", help="Let the page counts decide again.")
@@ -18,7 +18,7 @@ from newsarchive.cli import UserError, json_option, pass_context, print_json, pr
 @json_option
 @pass_context
 def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
-    """Show the paragraphs learned for SITE (status learned, counting, pinned or kept), or pin one.
+    """Show the paragraphs learned for SITE (without SITE: the sites learned) (status learned, counting, pinned or kept), or pin one.
 
     A paragraph seen on at least 5 distinct pages and on 30 % of the site's learned pages is
     furniture and is removed from its articles. Pinning a line also re-cleans the site's archived
@@ -29,7 +29,9 @@ def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
     """
     from crawler.extract import line_fingerprint
 
-    site = furniture.normalize_site(site)
+    if site is None and not (pin or keep or unpin):
+        return _list_sites(ctx, as_json)
+    site = furniture.normalize_site(site or "")
     if not site:
         raise UserError("SITE must be a host name such as vudailleurs.com")
     actions = [(text, value) for text, value in ((pin, True), (keep, False), (unpin, None)) if text is not None]
@@ -63,6 +65,19 @@ def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
         return 0
     click.echo(f"{site}: {pages} pages learned; furniture from {furniture.threshold(pages)} pages")
     print_table([dict(row, sample=_short(row["sample"])) for row in rows], ["status", "pages", "sample"])
+    return 0
+
+
+def _list_sites(ctx, as_json: bool) -> int:
+    with ctx.db.session() as session:
+        rows = [{"site": site, "pages_learned": pages, "furniture": len(furniture.furniture_fingerprints(session, site))}
+                for site, pages in furniture.learned_sites(session)]
+    if as_json:
+        print_json(rows)
+    elif rows:
+        print_table(rows, ["site", "pages_learned", "furniture"])
+    else:
+        click.echo("nothing learned yet: sites are learned as their articles are archived")
     return 0
 
 
