@@ -66,6 +66,7 @@ def test_filters(archive):
         assert titles(search(s, "train", filters=Filters(language="en"))) == ["Trains"]
         assert titles(search(s, "train", filters=Filters(since=day(15)))) == ["Trains"]
         assert titles(search(s, "train", filters=Filters(until=day(15)))) == ["Train de nuit"]
+        assert titles(search(s, "train", filters=Filters(since=day(21), until=day(25)))) == []
         assert titles(search(s, "climat", filters=Filters(has_revisions=True))) == ["Climat"]
         assert titles(search(s, "train", filters=Filters(has_revisions=True))) == []
 
