@@ -1,13 +1,15 @@
 """Re-running an extractor over the stored raw pages, recording a revision where the text changed.
 
-The archive does not know the extractor: the caller passes ``reextract_text(raw_body, url,
-headers) -> str | None`` (None: nothing usable in that page, leave the article alone). Pages are
+The archive does not know the extractor: the caller passes ``reextract_text(raw_body, url, headers,
+fetched_at) -> str | None`` (None: nothing usable in that page, leave the article alone). Pages are
 read and extracted outside any write transaction, then each batch's changes are written in one
 short transaction; an article that got a new revision meanwhile is left for the next run.
 The new revision points at the same raw page as the one it was extracted from.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import json
 from dataclasses import dataclass
@@ -20,7 +22,8 @@ from archive.db import Database
 from archive.models import Article, RawPage, Revision, utcnow
 from archive.store import add_revision, decompress
 
-ReextractText = Callable[[bytes, str, list[tuple[str, str]]], "str | None"]
+# (raw body, URL, stored headers, when the page was fetched) -> clean text, or None to skip
+ReextractText = Callable[[bytes, str, list[tuple[str, str]], datetime], "str | None"]
 BATCH = 100
 
 
@@ -63,7 +66,7 @@ def reextract(db: Database, reextract_text: ReextractText, *, site: str | None =
                 raw = session.get(RawPage, item.raw_page_id)
                 try:
                     headers = [(str(k), str(v)) for k, v in json.loads(raw.headers or "[]")]
-                    text = reextract_text(decompress(raw), raw.url, headers)
+                    text = reextract_text(decompress(raw), raw.url, headers, raw.fetched_at)
                 except Exception as exc:  # one bad page must not stop a run over the whole archive
                     summary.errors += 1
                     if on_error:

@@ -24,7 +24,7 @@ import tempfile
 import time
 
 import numpy as np
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from archive.db import Database
 from archive.dedup import fold

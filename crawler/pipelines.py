@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from email.message import Message
 
 from scrapy.exceptions import DropItem
 
 from archive import frontier, furniture, runs
 from archive.store import ArticleFields, Outcome, Page, save_article
 from crawler.archive_link import database_for, run_id_for
+from crawler.stored_pages import stored_page_text
 from crawler.extract import Article, extract, line_fingerprint
 
 logger = logging.getLogger(__name__)
@@ -37,15 +37,6 @@ class Blocked(DropItem):
 
 class UnchangedArticle(DropItem):
     """Re-fetched, and the clean text is the same as the archived revision."""
-
-
-def charset_of(headers: list[tuple[str, str]]) -> str | None:
-    for name, value in headers:
-        if name.lower() == "content-type":
-            message = Message()
-            message["Content-Type"] = value
-            return message.get_content_charset()
-    return None
 
 
 class SiteFurniture:
@@ -127,9 +118,8 @@ class SiteFurniture:
         selectors_for = getattr(spider, "page_drop_selectors", site_drop_selectors)
 
         def reextract(body, url, headers, fetched_at):
-            article = extract(body, url, encoding=charset_of(headers), furniture=self._sets.get(site, frozenset()),
-                              drop_selectors=tuple(selectors_for(url, fetched_at)))
-            return None if article.blocked or not article.text.strip() else article.text
+            return stored_page_text(body, url, headers, fetched_at, furniture=self._sets.get(site, frozenset()),
+                                    selectors_for=selectors_for)
 
         return reextract
 

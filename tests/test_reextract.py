@@ -9,7 +9,7 @@ from archive.reextract import reextract
 from archive.search import search
 from archive.store import ArticleFields, Page, find_article, save_article
 from newsarchive.cli import main
-from newsarchive.commands.reextract import charset_of
+from crawler.stored_pages import charset_of
 
 
 def page_html(paragraphs):
@@ -25,7 +25,7 @@ def archive_two(db):
                  ArticleFields(text="Texte B.", title="B"))
 
 
-def better_extractor(body, url, headers):
+def better_extractor(body, url, headers, fetched_at):
     """Drops the furniture line the old extractor kept."""
     text = body.decode()
     paragraphs = [p.split("</p>")[0] for p in text.split("<p>")[1:]]
@@ -52,7 +52,7 @@ def test_site_filter_none_results_and_failures(db):
     archive_two(db)
     calls = []
 
-    def failing(body, url, headers):
+    def failing(body, url, headers, fetched_at):
         calls.append(url)
         if "autre" in url:
             raise ValueError("broken page")
@@ -87,3 +87,21 @@ def test_reextract_command_with_the_real_extractor(db, db_url, capsys):
 def test_charset_of_headers():
     assert charset_of([("content-type", 'text/html; charset="ISO-8859-1"')]) == "iso-8859-1"
     assert charset_of([("Content-Type", "text/html")]) is None and charset_of([]) is None
+
+
+def test_reextract_command_keeps_learned_furniture_out(db, db_url, capsys):
+    from archive import furniture
+    from crawler.extract import line_fingerprint
+
+    promo = "Rejoignez le club des lecteurs du Journal Test dès aujourd'hui, premier mois offert."
+    paragraphs = [f"Paragraphe {i} : le conseil municipal a voté le budget de la médiathèque après un long "
+                  "débat sur les horaires d'ouverture et le nombre de postes." for i in range(5)] + [promo]
+    save_article(db, Page(url="https://journal.test/budget", status=200,
+                          headers=[("Content-Type", "text/html; charset=utf-8")], body=page_html(paragraphs)),
+                 ArticleFields(text="Ancienne extraction.", title="Budget"))
+    with db.transaction() as session:
+        furniture.set_pinned(session, "journal.test", line_fingerprint(promo), promo, True)
+    assert main(["--db", db_url, "reextract"]) == 0
+    with db.session() as s:
+        text = find_article(s, "https://journal.test/budget").revisions[-1].text
+    assert "Paragraphe 4" in text and promo not in text

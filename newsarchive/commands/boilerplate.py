@@ -82,18 +82,15 @@ def _list_sites(ctx, as_json: bool) -> int:
 
 
 def _reclean_pinned(db, site: str, text: str) -> furniture.RecleanSummary:
-    from crawler.extract import extract, line_fingerprint
-    from crawler.pipelines import charset_of
-    from crawler.spiders.site_base import site_drop_selectors
+    from crawler.extract import line_fingerprint
+    from crawler.stored_pages import stored_page_text
 
     with db.session() as session:
         known = furniture.furniture_fingerprints(session, site)
     pinned = line_fingerprint(text)
 
     def reextract(body, url, headers, fetched_at):
-        article = extract(body, url, encoding=charset_of(headers), furniture=known,
-                          drop_selectors=site_drop_selectors(url, fetched_at))
-        return None if article.blocked or not article.text.strip() else article.text
+        return stored_page_text(body, url, headers, fetched_at, furniture=known)
 
     return furniture.reclean(db, site, [text], reextract,
                              affected=lambda body: any(line_fingerprint(line) == pinned for line in body.splitlines()))

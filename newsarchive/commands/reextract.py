@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-from email.message import Message
-
 import click
 
+from archive import furniture
 from archive.reextract import reextract as run_reextract
+from archive.urls import site_of
+from crawler.stored_pages import stored_page_text
 from newsarchive.cli import json_option, pass_context, print_json
 
 
-def charset_of(headers: list[tuple[str, str]]) -> str | None:
-    """The charset parameter of the stored Content-Type header, if any."""
-    for name, value in headers:
-        if name.lower() == "content-type":
-            message = Message()
-            message["Content-Type"] = value
-            return message.get_content_charset()
-    return None
+def text_with_learned_furniture(db):
+    """Re-extraction as the crawl does it: each site's learned furniture and spider selectors."""
+    known: dict[str, frozenset[int]] = {}
 
+    def extracted_text(body, url, headers, fetched_at):
+        site = site_of(url)
+        if site not in known:
+            with db.session() as session:
+                known[site] = furniture.furniture_fingerprints(session, site)
+        return stored_page_text(body, url, headers, fetched_at, furniture=known[site])
 
-def extracted_text(body: bytes, url: str, headers: list[tuple[str, str]]) -> str | None:
-    """The clean text the current extractor finds in a stored page (None for a block page)."""
-    from crawler.extract import extract
-
-    article = extract(body, url, encoding=charset_of(headers))
-    if article.blocked or not article.text.strip():
-        return None
-    return article.text
+    return extracted_text
 
 
 @click.command()
@@ -43,7 +38,7 @@ def reextract(ctx, site, as_json):
     def report_error(article_id, exc):
         click.echo(f"article {article_id}: {type(exc).__name__}: {exc}", err=True)
 
-    summary = run_reextract(ctx.db, extracted_text, site=site, on_error=report_error)
+    summary = run_reextract(ctx.db, text_with_learned_furniture(ctx.db), site=site, on_error=report_error)
     if as_json:
         print_json(summary.as_dict())
     else:
