@@ -65,6 +65,21 @@ def jobs_for_sources(sources: list[Source]) -> list[Job]:
     return [Job(spider, {"sources": ",".join(map(str, ids))}) for spider, ids in grouped.items()]
 
 
+# Discovery order within one run: feeds first, site crawls last, so a later spider finds the
+# articles an earlier one archived and does not fetch them again.
+JOB_ORDER = {"feeds": 0, "sitemap": 1, "site": 3}
+
+
+def _crawl_in_order(process: CrawlerProcess, jobs: list[Job]) -> None:
+    """Run the jobs one after another in the same reactor (CrawlerProcess.start waits for the chain)."""
+    ordered = sorted(jobs, key=lambda job: JOB_ORDER.get(job.spider, 2))
+    if not ordered:
+        return
+    chain = process.crawl(ordered[0].spider, **ordered[0].args)
+    for job in ordered[1:]:
+        chain.addBoth(lambda _, job=job: process.crawl(job.spider, **job.args))
+
+
 def run(db: Database, jobs: list[Job], *, overrides: dict[str, str] | None = None,
         source_id: int | None = None) -> CrawlRun:
     """Run the jobs to completion and return the finished run's record."""
@@ -72,8 +87,7 @@ def run(db: Database, jobs: list[Job], *, overrides: dict[str, str] | None = Non
     settings = build_settings(db, run_id, overrides or {}, source_id=source_id)
     process = CrawlerProcess(settings)
     logredact.install()  # on the handler Scrapy just configured: no credentials in any log line
-    for job in jobs:
-        process.crawl(job.spider, **job.args)
+    _crawl_in_order(process, jobs)
     status, error = "ok", None
     try:
         process.start()
