@@ -9,6 +9,7 @@ import click
 from sqlalchemy import func, select
 
 from archive.models import Alias, Article, Revision, Source
+from archive.search import search
 from archive.sources import add_source
 from crawler import runner
 from crawler.netguard import ALLOW_ENV
@@ -17,6 +18,7 @@ from newsarchive.commands.crawl import print_summary
 from newsarchive.demo.server import DemoServer
 
 DEMO_PORT = 8631  # fixed, so that a second `demo` finds the same URLs already archived
+DEMO_QUERY = "defense"
 DEMO_SETTINGS = {"LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False"}
 
 
@@ -51,18 +53,21 @@ def demo(ctx, port):
     try:
         click.echo(f"demo site: {server.base_url}/  archive: {ctx.db.safe_url}")
         with ctx.db.transaction() as session:
-            source, _ = add_source(session, server.url("/feed.xml"), kind="feed")
-            source_id = source.id
-        with ctx.db.session() as session:
-            source = session.get(Source, source_id)
-            jobs = runner.jobs_for_sources([source])
-        run = runner.run(ctx.db, jobs, overrides=DEMO_SETTINGS, source_id=source_id)
+            # the feed, and the home page as a site to follow (it links a syndicated copy)
+            feed, _ = add_source(session, server.url("/feed.xml"), kind="feed")
+            home, _ = add_source(session, server.url("/"), kind="site")
+            jobs = runner.jobs_for_sources([feed, home])
+        run = runner.run(ctx.db, jobs, overrides=DEMO_SETTINGS)
     finally:
         server.stop()
     print_summary(run)
     click.echo()
     with ctx.db.session() as session:
         print_table([archive_counts(session)], ["sources", "articles", "revisions", "duplicates", "aliases"])
+    click.echo(f"\nnewsarchive search {DEMO_QUERY}   (accent-insensitive: finds « défense »)")
+    with ctx.db.session() as session:
+        hits = search(session, DEMO_QUERY, limit=3)
+    print_table([{"id": h.id, "title": (h.title or "")[:70], "url": h.url} for h in hits], ["id", "title", "url"])
     click.echo(f"\ndemo done in {time.monotonic() - started:.1f} s")
     return 0 if run.status == "ok" else 1
 
