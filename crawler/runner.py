@@ -57,6 +57,15 @@ def build_settings(db: Database, run_id: int, overrides: dict[str, str], *,
     return settings
 
 
+def spider_names() -> list[str]:
+    """The spiders Scrapy's spider loader finds in crawler/spiders."""
+    from scrapy.spiderloader import SpiderLoader
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    return SpiderLoader.from_settings(settings).list()
+
+
 def jobs_for_sources(sources: list[Source]) -> list[Job]:
     """One spider per kind (or per named-site spider), each given the ids of its sources."""
     grouped: dict[str, list[int]] = defaultdict(list)

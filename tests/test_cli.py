@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import click
-import pytest
 
 from newsarchive.cli import cli, main
 
@@ -51,6 +50,7 @@ def test_bad_input_gives_a_one_line_error(capsys, sqlite_url, tmp_path):
     assert "unknown source" in one_line_error(capsys, [*db, "sources", "remove", "https://nope.example/feed"])
     assert "unknown source" in one_line_error(capsys, [*db, "crawl", "https://nope.example/feed"])
     assert "not an interval" in one_line_error(capsys, [*db, "sources", "add", "https://a.example/f", "--every", "soon"])
+    assert "unknown spider" in one_line_error(capsys, [*db, "sources", "add", "https://a.example/f", "--spider", "nope"])
     assert "NAME=VALUE" in one_line_error(capsys, [*db, "crawl", "-s", "DOWNLOAD_DELAY"])
     one_line_error(capsys, [*db, "no-such-command"], exit_code=2)
     assert "cannot read" in one_line_error(capsys, [*db, "extract", str(tmp_path / "missing.html")])
