@@ -40,6 +40,7 @@ from archive import dedup
 from archive.db import Database
 from archive.models import Article, RawPage, Revision, SiteLine, utcnow
 from archive.store import add_revision, decompress
+from archive.urls import normalize_site
 
 MIN_PAGES = 5
 MIN_SHARE = 0.3
@@ -81,11 +82,6 @@ class RecleanSummary:
     changed: int = 0
     skipped: int = 0
     truncated: bool = False  # stopped at the limit: more articles may hold the lines
-
-
-def normalize_site(site: str) -> str:
-    site = site.strip().lower().rstrip(".")
-    return site[4:] if site.startswith("www.") else site
 
 
 def threshold(site_pages: int) -> int:

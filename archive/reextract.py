@@ -21,6 +21,7 @@ from archive import dedup
 from archive.db import Database
 from archive.models import Article, RawPage, Revision, utcnow
 from archive.store import add_revision, decompress
+from archive.urls import normalize_site
 
 # (raw body, URL, stored headers, when the page was fetched) -> clean text, or None to skip
 ReextractText = Callable[[bytes, str, list[tuple[str, str]], datetime], "str | None"]
@@ -82,7 +83,7 @@ def reextract(db: Database, reextract_text: ReextractText, *, site: str | None =
 def _next_batch(session, last_id: int, site: str | None, batch: int) -> list[_Work]:
     query = select(Article.id, Article.revision_count).where(Article.id > last_id).order_by(Article.id).limit(batch)
     if site:
-        query = query.where(Article.site == site.lower().removeprefix("www."))
+        query = query.where(Article.site == normalize_site(site))
     articles = session.execute(query).all()
     if not articles:
         return []

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from archive.dedup import fold, word_spans, words
 from archive.models import Article, Revision
+from archive.urls import normalize_site
 
 RANK_CANDIDATES = 1000
 MAX_TERMS = 32
@@ -171,7 +172,7 @@ class Filters:
         """A SQL condition on the articles table (aliased) and its parameters."""
         where, params = [], {}
         if self.site:
-            site = self.site.lower().removeprefix("www.")
+            site = normalize_site(self.site)
             where.append(f"{alias}.site = :f_site")
             params["f_site"] = site
         if self.language:
@@ -192,7 +193,7 @@ class Filters:
     def apply(self, statement):
         """The same filters on a select() over Article."""
         if self.site:
-            statement = statement.where(Article.site == self.site.lower().removeprefix("www."))
+            statement = statement.where(Article.site == normalize_site(self.site))
         if self.language:
             statement = statement.where(Article.language == self.language.lower())
         if self.since:

@@ -50,7 +50,12 @@ def clean_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), host, path or "/", urlencode(query), ""))
 
 
+def normalize_site(site: str) -> str:
+    """A site as the archive stores it: lowercased, without a leading "www." or trailing dot."""
+    site = site.strip().lower().rstrip(".")
+    return site[4:] if site.startswith("www.") else site
+
+
 def site_of(url: str) -> str:
-    """The site an URL belongs to: its host, lowercased, without a leading "www."."""
-    host = (urlsplit(url).hostname or "").lower()
-    return host[4:] if host.startswith("www.") else host
+    """The site an URL belongs to: its host, normalized."""
+    return normalize_site(urlsplit(url).hostname or "")

@@ -15,6 +15,7 @@ from archive.sources import list_sources
 from archive.store import archived_urls
 from crawler.archive_link import database_for
 from crawler.items import PageItem
+from crawler.stored_pages import charset_of
 
 logger = logging.getLogger(__name__)
 
@@ -106,14 +107,14 @@ class ArchiveSpider(scrapy.Spider):
 
     def parse_article(self, response, source_id=None, feed_date=None):
         requested = response.request.meta.get("redirect_urls", [response.url])[0]
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, values in response.headers.items() for v in values]
         yield PageItem(
             url=requested,
             final_url=response.url if response.url != requested else None,
             status=response.status,
-            headers=[(k.decode("latin-1"), v.decode("latin-1"))
-                     for k, values in response.headers.items() for v in values],
+            headers=headers,
             body=response.body,
-            encoding=_declared_charset(response),
+            encoding=charset_of(headers),
             source_id=source_id,
             feed_date=feed_date,
             drop_selectors=self.page_drop_selectors(response.url, utcnow()),
@@ -126,11 +127,3 @@ class ArchiveSpider(scrapy.Spider):
         logger.warning("could not fetch %s: %s", request.url, reason)
         frontier.mark_failed(self.db, request.url, reason)
 
-
-def _declared_charset(response) -> str | None:
-    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
-    for part in content_type.split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        if name == "charset" and value:
-            return value.strip("\"' ")
-    return None

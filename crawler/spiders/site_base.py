@@ -20,6 +20,7 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from archive.urls import normalize_site
 from crawler.spiders.feeds import FeedSpider, policy_from_settings
 from crawler.spiders.site import SiteLinksSpider
 from crawler.spiders.sitemap import SitemapSpider
@@ -112,7 +113,7 @@ def site_spider_for(site: str) -> type[SiteSpider] | None:
     from scrapy.settings import Settings
     from scrapy.spiderloader import SpiderLoader
 
-    site = site.lower().removeprefix("www.")
+    site = normalize_site(site)
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     loader = SpiderLoader.from_settings(settings)

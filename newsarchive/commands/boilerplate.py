@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from archive import furniture
+from archive.urls import normalize_site
 from newsarchive.cli import UserError, json_option, pass_context, print_json, print_table
 
 
@@ -31,7 +32,7 @@ def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
 
     if site is None and not (pin or keep or unpin):
         return _list_sites(ctx, as_json)
-    site = furniture.normalize_site(site or "")
+    site = normalize_site(site or "")
     if not site:
         raise UserError("SITE must be a host name such as vudailleurs.com")
     actions = [(text, value) for text, value in ((pin, True), (keep, False), (unpin, None)) if text is not None]
