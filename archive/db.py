@@ -1,25 +1,33 @@
-"""Opening the archive: engine set-up, SQLite pragmas, migrations, sessions.
+"""Opening the archive: URL checks, engine set-up, SQLite pragmas, migrations, sessions.
 
 SQLite is the embedded default (WAL, busy timeout, ``BEGIN IMMEDIATE`` for writes so two writing
 processes queue instead of failing with "database is locked"); PostgreSQL works through the same
-models with a ``postgresql+psycopg://`` URL.
+models with a ``postgresql+psycopg://`` URL. ``readonly=True`` opens an archive without writing
+anything to it (a copy on a read-only disk, the web app): no migration, and an archive whose
+schema is not this code's is refused instead.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+from archive.redact import redact
 
 DEFAULT_URL = "sqlite:///newsarchive.db"
 BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+_BACKENDS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
 
 
 class ArchiveError(Exception):
@@ -34,29 +42,91 @@ def database_url(url: str | None = None) -> str:
     return url
 
 
-def make_engine(url: str | None = None) -> Engine:
-    url = database_url(url)
+def parse_database_url(url: str) -> URL:
+    """The URL parsed and checked: SQLite naming a file, or PostgreSQL naming a database.
+
+    Raises ArchiveError with a one-line reason that never shows the password.
+    """
+    shown = redact(url)
     try:
         parsed = make_url(url)
-        engine = create_engine(parsed, future=True)
     except (ArgumentError, ValueError) as exc:
-        raise ArchiveError(f"malformed database URL {url!r}: {exc}") from None
+        reason = "malformed port or host" if isinstance(exc, ValueError) else "not a database URL"
+        raise ArchiveError(f"malformed database URL {shown!r}: {reason}") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend not in _BACKENDS:
+        raise ArchiveError(f"unsupported database {backend!r} in {shown!r}: use sqlite:///PATH or "
+                           "postgresql+psycopg://USER@HOST/DATABASE")
+    if backend != "sqlite" and not driver:
+        parsed = parsed.set(drivername=_BACKENDS[backend])  # psycopg 3, the driver we ship
+    if backend == "sqlite":
+        _check_sqlite_path(parsed.database, shown)
+    elif not parsed.database:
+        raise ArchiveError(f"database URL {shown!r} names no database (postgresql+psycopg://USER@HOST/DATABASE)")
+    return parsed
+
+
+def _check_sqlite_path(path: str | None, shown: str) -> None:
+    if not path or path == ":memory:" or path.startswith("file::memory:"):
+        raise ArchiveError(f"database URL {shown!r} names no file: an in-memory archive would keep nothing "
+                           "(use sqlite:///PATH)")
+    if "\x00" in path:
+        raise ArchiveError(f"database URL {shown!r}: the path contains a NUL character")
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        parent = Path(path).parent
+        if not parent.is_dir():
+            raise ArchiveError(f"cannot create the archive {path}: directory {parent} does not exist") from None
+        return
+    except OSError as exc:
+        raise ArchiveError(f"cannot open the archive {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ArchiveError(f"{path} is not a regular file, so it cannot be an archive")
+    if info.st_size:
+        try:
+            with open(path, "rb") as handle:
+                head = handle.read(len(SQLITE_MAGIC))
+        except OSError as exc:
+            raise ArchiveError(f"cannot read the archive {path}: {exc.strerror}") from None
+        if head != SQLITE_MAGIC:
+            raise ArchiveError(f"{path} is not a SQLite database, so it cannot be an archive")
+
+
+def make_engine(url: str | None = None, *, readonly: bool = False) -> Engine:
+    parsed = parse_database_url(database_url(url))
+    connect_args = {}
+    if parsed.drivername.startswith("sqlite") and readonly:
+        # SQLite's own read-only mode, through a file: URI (the path quoted for it). In a directory
+        # that cannot be written, a WAL archive cannot get the shared-memory file it reads through:
+        # then it is read as immutable (nothing can write it there anyway).
+        path = os.path.abspath(parsed.database)
+        immutable = not os.access(os.path.dirname(path), os.W_OK) and not os.path.exists(path + "-shm")
+        parsed = parsed.set(database=f"file:{quote(path)}?mode=ro" + ("&immutable=1" if immutable else ""),
+                            query={"uri": "true"})
+    elif readonly:
+        connect_args["options"] = "-c default_transaction_read_only=on"
+    try:
+        engine = create_engine(parsed, connect_args=connect_args)
+    except (ArgumentError, ValueError, TypeError) as exc:
+        raise ArchiveError(f"malformed database URL {redact(database_url(url))!r}: {redact(str(exc))}") from None
     except ModuleNotFoundError as exc:
-        raise ArchiveError(f"no driver for database URL {url!r}: {exc}") from None
+        raise ArchiveError(f"no driver {exc.name!r} for database URL {redact(database_url(url))!r}") from None
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, readonly=readonly)
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, readonly: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         # Let SQLAlchemy's "begin" event below emit BEGIN, so writes can ask for IMMEDIATE.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        if not readonly:  # switching the journal mode writes to the file
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
 
@@ -68,27 +138,43 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of a database error, credentials masked: what a user is shown."""
+    orig = getattr(exc, "orig", None)
+    message = str(orig if orig is not None else exc).strip()
+    return redact(message.splitlines()[0] if message else type(exc).__name__)
+
+
 class Database:
     """An archive database: an engine, read sessions and serialized write transactions."""
 
-    def __init__(self, url: str | None = None, *, migrate: bool = True):
+    def __init__(self, url: str | None = None, *, migrate: bool = True, readonly: bool = False):
         self.url = database_url(url)
-        self.engine = make_engine(self.url)
+        self.readonly = readonly
+        self.engine = make_engine(self.url, readonly=readonly)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._reads = sessionmaker(self.engine, expire_on_commit=False)
         self._writes = sessionmaker(writer, expire_on_commit=False)
+        if self.is_sqlite:
+            path = make_url(self.url).database or ""
+            if readonly and not os.path.exists(path):
+                raise ArchiveError(f"no archive at {path}")
+            if not readonly and not sqlite_path_writable(self.url):
+                raise ArchiveError(f"cannot write the archive {path}: its disk or directory is read-only "
+                                   "(commands that only read it still work)")
         self.check_connection()
-        if migrate:
+        if readonly:
+            check_schema(self)
+        elif migrate:
             upgrade(self)
 
     def check_connection(self) -> None:
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except OperationalError as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise ArchiveError(f"cannot open database {self.safe_url}: {reason}") from None
+        except (DBAPIError, SQLAlchemyError, OSError, ValueError) as exc:
+            raise ArchiveError(f"cannot open database {self.safe_url}: {first_line(exc)}") from None
 
     @property
     def safe_url(self) -> str:
@@ -111,6 +197,13 @@ class Database:
         self.engine.dispose()
 
 
+def sqlite_path_writable(url: str) -> bool:
+    """Whether a SQLite archive's file and directory can be written (False on a read-only disk)."""
+    path = make_url(database_url(url)).database or ""
+    directory = os.path.dirname(os.path.abspath(path))
+    return os.access(directory, os.W_OK) and (not os.path.exists(path) or os.access(path, os.W_OK))
+
+
 def alembic_config(db: Database | None = None, url: str | None = None):
     from alembic.config import Config
 
@@ -122,15 +215,48 @@ def alembic_config(db: Database | None = None, url: str | None = None):
     return config
 
 
-def upgrade(db: Database) -> None:
-    """Bring the schema to the newest revision (a no-op when it is already there)."""
-    from alembic import command
+def schema_state(db: Database) -> tuple[set[str], set[str], set[str]]:
+    """(revisions the archive is at, the code's heads, every revision the code knows)."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    config = alembic_config(db)
-    heads = set(ScriptDirectory.from_config(config).get_heads())
+    script = ScriptDirectory.from_config(alembic_config(db))
+    known = {rev.revision for rev in script.walk_revisions()}
     with db.engine.connect() as conn:
-        if set(MigrationContext.configure(conn).get_current_heads()) == heads:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return current, set(script.get_heads()), known
+
+
+def _check_not_newer(db: Database, current: set[str], known: set[str]) -> None:
+    unknown = current - known
+    if unknown:
+        raise ArchiveError(f"the archive {db.safe_url} has schema {', '.join(sorted(unknown))}, newer than this "
+                           "newsarchive knows: upgrade newsarchive before using it")
+
+
+def check_schema(db: Database) -> None:
+    """For read-only use: the archive must be at exactly this code's schema."""
+    try:
+        current, heads, known = schema_state(db)
+    except (DBAPIError, SQLAlchemyError) as exc:
+        raise ArchiveError(f"cannot read the schema of {db.safe_url}: {first_line(exc)}") from None
+    _check_not_newer(db, current, known)
+    if not current:
+        raise ArchiveError(f"{db.safe_url} is not a newsarchive archive (no schema)")
+    if current != heads:
+        raise ArchiveError(f"the archive {db.safe_url} has an older schema and is opened read-only: open it once "
+                           "where it can be written (any newsarchive command) to upgrade it")
+
+
+def upgrade(db: Database) -> None:
+    """Bring the schema to the newest revision (a no-op when it is already there)."""
+    from alembic import command
+
+    try:
+        current, heads, known = schema_state(db)
+        _check_not_newer(db, current, known)
+        if current == heads:
             return
-    command.upgrade(config, "head")
+        command.upgrade(alembic_config(db), "head")
+    except (DBAPIError, SQLAlchemyError) as exc:
+        raise ArchiveError(f"cannot prepare the archive {db.safe_url}: {first_line(exc)}") from None

@@ -1,31 +1,16 @@
-"""A logging filter that keeps credentials out of logs.
+"""A logging filter that keeps credentials out of logs (archive/redact.py says what is masked).
 
-Masks the password of any ``scheme://user:password@host`` URL, the values of settings or
-parameters named like *PASSWORD*, *TOKEN*, *SECRET*, *API_KEY*, *CREDENTIAL* (as Scrapy's
-"Overridden settings" line prints them: ``'NAME': 'value'``, or ``NAME=value``), and the same
-in exception tracebacks. Install it on handlers (``install()``), since filters on a logger do
-not see records propagated from child loggers.
+Install it on handlers (``install()``), since filters on a logger do not see records propagated
+from child loggers. Tracebacks are masked too.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 
-MASK = "***"
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s/:@'\"]*:)(?P<secret>[^\s/@'\"]+)(?=@)")
-_SECRET_NAME = r"[\w.\-]*(?:PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|CREDENTIAL|PRIVATE_KEY)[\w.\-]*"
-_SECRET_VALUE = re.compile(
-    r"(?P<head>(?P<quote>['\"]?)\b" + _SECRET_NAME + r"(?P=quote)\s*[:=]\s*(?P<vquote>['\"])?)"
-    r"(?P<secret>(?(vquote)[^'\"]*|[^\s,;&}\])]+))", re.I)
+from archive.redact import MASK, redact
 
-
-def redact(text: str) -> str:
-    """The text with credentials replaced by ***."""
-    if not text:
-        return text
-    text = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
-    return _SECRET_VALUE.sub(lambda m: m.group("head") + (MASK if m.group("secret") else ""), text)
+__all__ = ["MASK", "RedactingFilter", "install", "redact"]
 
 
 class RedactingFilter(logging.Filter):

@@ -14,7 +14,9 @@ from functools import cached_property
 
 import click
 
-from archive.db import ArchiveError, Database, database_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from archive.db import ArchiveError, Database, database_url, first_line, sqlite_path_writable
 
 EXIT_USAGE = 2
 
@@ -25,7 +27,16 @@ class Context:
 
     @cached_property
     def db(self) -> Database:
+        """The archive, to write to (migrated to this code's schema when opened)."""
         return Database(self.db_url)
+
+    @cached_property
+    def reader(self) -> Database:
+        """The archive for commands that only read: read-only when its file cannot be written
+        (a copy on a read-only disk or directory), else as `db` (an older schema is upgraded)."""
+        if self.db_url.startswith("sqlite") and not sqlite_path_writable(self.db_url):
+            return Database(self.db_url, readonly=True)
+        return self.db
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -109,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except ArchiveError as exc:
         click.echo(f"Error: {exc}", err=True)
+        return 1
+    except SQLAlchemyError as exc:  # a write the database refused: read-only, disk full, lost server
+        click.echo(f"Error: the archive could not be written or read: {first_line(exc)}", err=True)
+        return 1
+    except OSError as exc:  # the file system refused (disk full, read-only, permissions)
+        click.echo(f"Error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), err=True)
         return 1
     except KeyboardInterrupt:
         return 130

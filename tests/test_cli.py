@@ -57,7 +57,7 @@ def test_bad_input_gives_a_one_line_error(capsys, sqlite_url, tmp_path):
     assert "malformed database URL" in one_line_error(capsys, ["--db", "postgresql+psycopg://u@h:notaport/x", "sources", "list"])
     assert "cannot open database" in one_line_error(
         capsys, ["--db", "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2", "sources", "list"])
-    assert "cannot open database" in one_line_error(capsys, ["--db", str(tmp_path / "no" / "such" / "dir.db"), "sources", "list"])
+    assert "does not exist" in one_line_error(capsys, ["--db", str(tmp_path / "no" / "such" / "dir.db"), "sources", "list"])
 
 
 def test_private_network_sources_are_refused_unless_allowed(capsys, sqlite_url, monkeypatch):

@@ -53,7 +53,7 @@ def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
             click.echo(f"re-cleaned {summary.changed} archived article(s) of {site}")
         return 0
 
-    with ctx.db.session() as session:
+    with ctx.reader.session() as session:
         pages = furniture.learned_pages(session, site)
         lines = furniture.site_lines(session, site, limit=limit, min_pages=min_pages)
     rows = [{"fingerprint": line.fingerprint, "sample": line.sample, "pages": line.pages,
@@ -70,7 +70,7 @@ def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
 
 
 def _list_sites(ctx, as_json: bool) -> int:
-    with ctx.db.session() as session:
+    with ctx.reader.session() as session:
         rows = [{"site": site, "pages_learned": pages, "furniture": len(furniture.furniture_fingerprints(session, site))}
                 for site, pages in furniture.learned_sites(session)]
     if as_json:

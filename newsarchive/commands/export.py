@@ -60,7 +60,7 @@ def export(ctx, query, format_, output, site, since, until, lang, has_revisions,
         raise UserError(str(exc)) from None
     selection = {"filters": filters, "query": parsed}
     binary = format_ == "warc"
-    with ctx.db.session() as session, _output(output, binary) as out:
+    with ctx.reader.session() as session, _output(output, binary) as out:
         if format_ == "jsonl":
             count = exporter.write_jsonl(session, out, **selection)
         elif format_ == "csv":

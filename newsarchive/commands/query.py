@@ -76,7 +76,7 @@ def search(ctx, query, site, since, until, lang, has_revisions, no_duplicates, l
     """
     filters = make_filters(site, since, until, lang, has_revisions, no_duplicates)
     try:
-        with ctx.db.session() as session:
+        with ctx.reader.session() as session:
             hits = run_search(session, query, filters=filters, limit=limit)
     except QueryError as exc:
         raise UserError(str(exc)) from None
@@ -111,7 +111,7 @@ def show(ctx, article, as_json):
 
     Example: newsarchive show https://www.vudailleurs.com/2024/10/08/train-de-nuit-paris-briancon/
     """
-    with ctx.db.session() as session:
+    with ctx.reader.session() as session:
         found = _article_or_fail(session, article)
         revisions = list(session.scalars(select(Revision).where(Revision.article_id == found.id)
                                          .order_by(Revision.number)))
@@ -159,7 +159,7 @@ def diff(ctx, article, from_, to):
 
     Example: newsarchive diff 42 --from 1 --to 3
     """
-    with ctx.db.session() as session:
+    with ctx.reader.session() as session:
         found = _article_or_fail(session, article)
         revisions = {r.number: r for r in session.scalars(select(Revision).where(Revision.article_id == found.id))}
         latest = max(revisions, default=0)

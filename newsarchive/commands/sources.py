@@ -53,7 +53,7 @@ def list_(ctx, as_json):
 
     Example: newsarchive sources list --json
     """
-    with ctx.db.session() as session:
+    with ctx.reader.session() as session:
         rows = [{
             "id": s.id, "url": s.url, "kind": s.kind, "spider": s.spider, "every": format_interval(s.every_seconds),
             "cron": s.cron, "enabled": s.enabled, "last_success": s.last_success_at, "last_error": s.last_error,

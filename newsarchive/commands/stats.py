@@ -107,7 +107,7 @@ def stats(ctx, limit, as_json):
 
     Example: newsarchive stats --json
     """
-    report = gather(ctx.db, limit=limit)
+    report = gather(ctx.reader, limit=limit)
     if as_json:
         print_json(_isoformat(report))
         return 0
