@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -71,11 +72,9 @@ class SchedulerConfig:
 
 
 def crawl_command(source_id: int, settings: dict[str, str]) -> list[str]:
-    """The crawl process for one source; the database URL goes in the environment, not argv (ps)."""
-    argv = [sys.executable, "-m", "newsarchive", "crawl", str(source_id)]
-    for name, value in settings.items():
-        argv += ["-s", f"{name}={value}"]
-    return argv
+    """The crawl process for one source. Its database URL and settings go in its environment
+    (run_crawl), never in argv, which `ps` shows to every user of the machine."""
+    return [sys.executable, "-m", "newsarchive", "crawl", str(source_id)]
 
 
 def cron_trigger(expression: str, jitter: float | None = None) -> CronTrigger:
@@ -323,7 +322,8 @@ class Scheduler:
     def run_crawl(self, source_id: int) -> int | None:
         """Run one crawl process to its end, or kill it at the timeout. Returns its exit status."""
         argv = self.command(source_id, self.config.crawl_settings)
-        env = dict(os.environ, NEWSARCHIVE_DB=self.db.url)
+        env = dict(os.environ, NEWSARCHIVE_DB=self.db.url,
+                   NEWSARCHIVE_CRAWL_SETTINGS=json.dumps(self.config.crawl_settings))
         started = time.monotonic()
         try:
             proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

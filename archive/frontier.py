@@ -7,7 +7,7 @@ any moment leaves them pending for the next run instead of losing them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,11 +31,26 @@ def enqueue(db: Database, urls: Iterable[tuple[str, datetime | None]], source_id
         session.execute(insert(FrontierURL).values(rows).on_conflict_do_nothing(index_elements=["url"]))
 
 
-def pending(session: Session, *, source_id: int | None = None, limit: int = 1000) -> list[FrontierURL]:
-    query = select(FrontierURL).where(FrontierURL.state == "pending")
+def pending(session: Session, *, source_id: int | None = None, after_id: int = 0,
+            limit: int = 1000) -> list[FrontierURL]:
+    """Up to ``limit`` pending URLs in discovery order, after the entry ``after_id`` (page on with
+    the last id returned until the list is empty: that drains the frontier, whatever its size)."""
+    query = select(FrontierURL).where(FrontierURL.state == "pending", FrontierURL.id > after_id)
     if source_id is not None:
         query = query.where(FrontierURL.source_id == source_id)
-    return list(session.scalars(query.order_by(FrontierURL.discovered_at, FrontierURL.id).limit(limit)))
+    return list(session.scalars(query.order_by(FrontierURL.id).limit(limit)))
+
+
+def iter_pending(db: Database, *, source_id: int | None = None, batch: int = 1000) -> Iterator[FrontierURL]:
+    """Every URL pending now, read in batches of ``batch`` (one short read each)."""
+    after = 0
+    while True:
+        with db.session() as session:
+            entries = pending(session, source_id=source_id, after_id=after, limit=batch)
+        if not entries:
+            return
+        after = entries[-1].id
+        yield from entries
 
 
 def mark_done(db: Database, url: str) -> None:

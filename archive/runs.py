@@ -19,6 +19,7 @@ STAT_COLUMNS = {
     "newsarchive/articles/revision": "new_revisions",
     "newsarchive/articles/duplicate": "duplicates",
     "newsarchive/errors": "errors",
+    "spider_exceptions/count": "errors",  # a callback that raised (Scrapy logged it)
 }
 DROP_PREFIX = "item_dropped_reasons_count/"
 
@@ -39,6 +40,11 @@ def add_stats(db: Database, run_id: int, stats: dict) -> None:
             return
         for key, column in STAT_COLUMNS.items():
             setattr(run, column, getattr(run, column) + int(stats.get(key, 0) or 0))
+        failures = int(stats.get("newsarchive/archive_failures", 0) or 0)
+        if failures:
+            run.error = f"{failures} write(s) to the archive failed"
+            if not (run.new_articles + run.new_revisions + run.duplicates):
+                run.status = "failed"  # nothing could be archived at all
         dropped = json.loads(run.dropped) if run.dropped else {}
         for key, count in stats.items():
             if key.startswith(DROP_PREFIX):
@@ -50,13 +56,14 @@ def add_stats(db: Database, run_id: int, stats: dict) -> None:
 
 
 def close_run(db: Database, run_id: int, *, status: str, error: str | None = None) -> None:
-    """Mark the run finished; a run whose spiders counted errors is 'partial'."""
+    """Mark the run finished. A run whose spiders counted errors is 'partial'; 'failed' when it
+    could archive nothing at all (add_stats said so)."""
     with db.transaction() as session:
         run = session.get(CrawlRun, run_id)
         if run is None:
             return
         if status == "ok" and (run.errors or run.error):
-            status = "partial"
+            status = "failed" if run.status == "failed" else "partial"
         run.status = status
         run.error = error or run.error
         run.finished_at = utcnow()

@@ -8,12 +8,15 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import Source, utcnow
+from apscheduler.triggers.cron import CronTrigger
+
+from archive.models import Source, parse_id, utcnow
 from archive.urls import check_url
 
 KINDS = ("feed", "sitemap", "site")
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_DURATION = re.compile(r"^\s*([0-9]{1,9})\s*([smhd]?)\s*$", re.ASCII)
 _UNIT_SECONDS = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_INTERVAL_SECONDS = 365 * 86400
 
 
 class SourceError(ValueError):
@@ -21,11 +24,27 @@ class SourceError(ValueError):
 
 
 def parse_interval(text: str) -> int:
-    """'30m', '2h', '1d', '45s' or a bare number of minutes, as seconds."""
+    """'30m', '2h', '1d', '45s' or a bare number of minutes, as seconds (1 s to 365 days)."""
     match = _DURATION.match(text or "")
     if not match or int(match.group(1)) == 0:
-        raise SourceError(f"not an interval: {text!r} (use e.g. 30m, 2h, 1d)")
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        raise SourceError(f"not an interval: {str(text)[:40]!r} (use e.g. 30m, 2h, 1d)")
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds > MAX_INTERVAL_SECONDS:
+        raise SourceError(f"interval too long: {text!r} (at most 365d)")
+    return seconds
+
+
+def check_cron(expression: str) -> str:
+    """A crontab line (minute hour day month day-of-week), checked; raises SourceError."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise SourceError(f"not a crontab expression: {expression[:60]!r} (5 fields: minute hour day month "
+                          "day-of-week, e.g. '*/30 * * * *')")
+    try:
+        CronTrigger.from_crontab(" ".join(fields), timezone="UTC")
+    except (ValueError, TypeError) as exc:
+        raise SourceError(f"not a crontab expression: {expression[:60]!r} ({exc})") from None
+    return " ".join(fields)
 
 
 def format_interval(seconds: int) -> str:
@@ -39,6 +58,8 @@ def add_source(session: Session, url: str, *, kind: str = "feed", every: int | N
                spider: str | None = None, cron: str | None = None) -> tuple[Source, bool]:
     """Register a source; adding it again updates what was given. Returns (source, created)."""
     url = check_url(url)
+    if cron is not None:
+        check_cron(cron)
     if kind not in KINDS:
         raise SourceError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
     source = get_source(session, url, required=False)
@@ -57,18 +78,19 @@ def add_source(session: Session, url: str, *, kind: str = "feed", every: int | N
     if spider is not None:
         source.spider = spider
     if cron is not None:
-        source.cron = cron
+        source.cron = check_cron(cron)
     session.flush()
     return source, created
 
 
 def get_source(session: Session, key: str, *, required: bool = True) -> Source | None:
     """A source by URL or id."""
-    source = session.get(Source, int(key)) if key.isdigit() else session.scalars(
+    source_id = parse_id(key)
+    source = session.get(Source, source_id) if source_id is not None else session.scalars(
         select(Source).where(Source.url == key.strip())
     ).first()
     if source is None and required:
-        raise SourceError(f"unknown source: {key}")
+        raise SourceError(f"unknown source: {key[:200]}")
     return source
 
 

@@ -22,12 +22,15 @@ from sqlalchemy.orm import Session
 
 from archive import dedup, search
 from archive.db import Database
-from archive.models import Alias, Article, RawPage, Revision, utcnow
-from archive.urls import clean_url, site_of
+from archive.models import Alias, Article, RawPage, Revision, parse_id, utcnow
+from archive.urls import MAX_URL_LENGTH, InvalidURL, clean_url, site_of
 
 # Newly published articles are re-fetched on this backoff to catch silent edits, then left alone.
 REVISIT_AFTER = (timedelta(hours=1), timedelta(hours=6), timedelta(days=1), timedelta(days=3), timedelta(days=7))
 SAVE_ATTEMPTS = 3
+# A title or byline longer than this is junk a page put there (the whole page, a keyword list).
+MAX_TITLE_CHARS = 500
+MAX_AUTHOR_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,22 @@ def decompress(raw: RawPage) -> bytes:
 
 
 def canonical_url_for(page: Page, fields: ArticleFields) -> str:
-    return clean_url(fields.canonical_url or page.final_url or page.url)
+    """The first of rel=canonical, the final URL and the requested URL that is a valid URL, cleaned."""
+    candidates = [u for u in (fields.canonical_url, page.final_url, page.url) if u]
+    for url in candidates:
+        try:
+            return clean_url(url)
+        except InvalidURL:
+            continue
+    return clean_url(page.url)  # raises: not even the requested URL is valid
+
+
+def clip(text: str | None, limit: int) -> str | None:
+    """Text cut to at most ``limit`` characters, at a word boundary, with an ellipsis."""
+    if text is None or len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(None, 1)[0] if " " in cut[limit // 2:] else cut) + "…"
 
 
 def find_article(session: Session, url: str) -> Article | None:
@@ -174,6 +192,7 @@ def add_revision(session: Session, article: Article, *, text: str, title: str | 
     """
     previous = latest_revision(session, article)
     body = dedup.normalize_text(text)
+    title = clip(title, MAX_TITLE_CHARS)
     revision = Revision(article=article, number=article.revision_count + 1, fetched_at=fetched_at or utcnow(),
                         title=title, text=body, text_hash=dedup.text_hash(body))
     if raw_page is not None:
@@ -209,12 +228,12 @@ def _save_new(session, page, fields, canonical, digest, source_id) -> Saved:
     schedule_next_revisit(article, page.fetched_at, first=True)
     session.add(article)
     raw = _store_raw(session, page)
-    session.add(Revision(article=article, number=1, fetched_at=page.fetched_at, title=fields.title,
-                         text=body, text_hash=digest, raw_page=raw))
+    session.add(Revision(article=article, number=1, fetched_at=page.fetched_at,
+                         title=clip(fields.title, MAX_TITLE_CHARS), text=body, text_hash=digest, raw_page=raw))
     _add_aliases(session, article, page)
     session.flush()
     dedup.index_bands(session, article.id, keys)
-    search.index_article(session, article.id, fields.title, body)
+    search.index_article(session, article.id, article.title, body)
     outcome = Outcome.DUPLICATE if original else Outcome.NEW
     return Saved(outcome, article.id, canonical, 1, original.canonical_url if original else None)
 
@@ -225,6 +244,8 @@ def _update_metadata(article: Article, fields: ArticleFields) -> None:
         value = getattr(fields, name)
         if value is not None:
             setattr(article, name, value)
+    article.title = clip(article.title, MAX_TITLE_CHARS)
+    article.author = clip(article.author, MAX_AUTHOR_CHARS)
 
 
 def _remember_validators(article: Article, page: Page) -> None:
@@ -235,7 +256,7 @@ def _remember_validators(article: Article, page: Page) -> None:
 def _add_aliases(session: Session, article: Article, page: Page) -> None:
     known = {article.canonical_url, *(alias.url for alias in article.aliases)}
     for url in dict.fromkeys(filter(None, (page.url, page.final_url))):
-        if url in known:
+        if url in known or len(url) > MAX_URL_LENGTH:
             continue
         if session.scalars(select(Alias.id).where(Alias.url == url)).first() is None:
             session.add(Alias(url=url, article=article))
@@ -244,7 +265,8 @@ def _add_aliases(session: Session, article: Article, page: Page) -> None:
 
 def _store_raw(session: Session, page: Page) -> RawPage:
     compression, body = compress(page.body)
-    raw = RawPage(url=page.final_url or page.url, fetched_at=page.fetched_at, status=page.status,
+    url = page.final_url if page.final_url and len(page.final_url) <= MAX_URL_LENGTH else page.url
+    raw = RawPage(url=url, fetched_at=page.fetched_at, status=page.status,
                   headers=json.dumps(page.headers), compression=compression, body=body)
     session.add(raw)
     return raw
@@ -280,7 +302,8 @@ def referencing_duplicates(session: Session, article: Article) -> list[Article]:
 
 
 def article_by_url_or_id(session: Session, key: str) -> Article | None:
-    if key.isdigit():
-        return session.get(Article, int(key))
-    return find_article(session, key)
+    article_id = parse_id(key)
+    if article_id is not None:
+        return session.get(Article, article_id)
+    return find_article(session, key.strip()) if len(key) <= MAX_URL_LENGTH else None
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from sqlalchemy.exc import SQLAlchemyError
 
 from archive import runs
+from archive.db import first_line
 from crawler.archive_link import database_for, run_id_for
+
+logger = logging.getLogger(__name__)
 
 
 class RunRecorder:
@@ -27,4 +33,7 @@ class RunRecorder:
 
     def spider_closed(self, spider, reason):
         stats = dict(self.crawler.stats.get_stats(), finish_reason=reason)
-        runs.add_stats(database_for(self.crawler), self.run_id, stats)
+        try:
+            runs.add_stats(database_for(self.crawler), self.run_id, stats)
+        except SQLAlchemyError as exc:  # the run is closed as failed by the runner, or shown abandoned
+            logger.error("could not record the run's figures: %s", first_line(exc))

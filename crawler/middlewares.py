@@ -1,17 +1,40 @@
-"""Downloader middlewares."""
+"""Downloader and spider middlewares: the SSRF guard's request checks, archive failures as errors."""
 
 from __future__ import annotations
 
-from scrapy.exceptions import IgnoreRequest
+import logging
+from urllib.parse import urlsplit
 
-from crawler.netguard import PrivateNetworkRefused, check_public, private_networks_allowed
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from sqlalchemy.exc import SQLAlchemyError
+from twisted.internet.threads import deferToThread
+
+from archive.db import first_line
+from archive.urls import InvalidURL, host_of
+from crawler import resolver
+from crawler.netguard import (
+    PrivateNetworkRefused,
+    as_address,
+    check_public,
+    check_resolved,
+    private_networks_allowed,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _allowed(crawler) -> bool:
+    return crawler.settings.getbool("NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS") or private_networks_allowed()
 
 
 class PrivateNetworkGuard:
-    """Drop requests to loopback and private networks, redirects included (SSRF guard).
+    """Drop requests that are not http(s) or whose host is internal by its form, redirects
+    included (every redirected request comes through here again). No lookup here: the
+    addresses connected to are checked by crawler.resolver, off the reactor thread.
 
-    Allowed by the setting NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS or the environment variable of
-    the same name (the demo and the tests crawl a loopback server).
+    Private networks are allowed by the setting NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS or the
+    environment variable of the same name (the demo and the tests crawl a loopback server).
     """
 
     def __init__(self, allow_private: bool, stats):
@@ -20,13 +43,67 @@ class PrivateNetworkGuard:
 
     @classmethod
     def from_crawler(cls, crawler):
-        allow = crawler.settings.getbool("NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS") or private_networks_allowed()
-        return cls(allow, crawler.stats)
+        return cls(_allowed(crawler), crawler.stats)
 
     def process_request(self, request, spider=None):
         try:
             check_public(request.url, allow_private=self.allow_private)
-        except PrivateNetworkRefused as exc:
+        except (PrivateNetworkRefused, InvalidURL) as exc:
             self.stats.inc_value("newsarchive/refused_private_network")
+            logger.warning("%s", exc)
             raise IgnoreRequest(str(exc)) from None
         return None
+
+
+class ProxiedTargetGuard:
+    """For a request sent through a proxy (after Scrapy's HttpProxyMiddleware set it): the
+    crawler never resolves its host, the proxy does, so look the name up here, in a thread, and
+    refuse it when it answers an internal address. A name that does not resolve here is left to
+    the proxy: what it connects to is out of our sight. The proxy's own host is allowed."""
+
+    def __init__(self, allow_private: bool, stats):
+        self.allow_private = allow_private
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(_allowed(crawler), crawler.stats)
+
+    async def process_request(self, request, spider=None):
+        proxy = request.meta.get("proxy")
+        if not proxy:
+            return None
+        resolver.allow_proxy(proxy)
+        if self.allow_private:
+            return None
+        host = host_of(request.url)
+        if as_address(host) is not None:  # literal addresses were checked by PrivateNetworkGuard
+            return None
+        try:
+            await maybe_deferred_to_future(deferToThread(check_resolved, host, proxied=True))
+        except PrivateNetworkRefused as exc:
+            self.stats.inc_value("newsarchive/refused_private_network")
+            logger.warning("%s (via proxy %s)", exc, urlsplit(proxy).hostname)
+            raise IgnoreRequest(str(exc)) from None
+        return None
+
+
+class ArchiveFailures:
+    """A spider callback that could not write to the archive (disk full, read-only, database
+    gone) is one error line and one counted error, not a traceback per page; the URLs it was
+    handling stay pending in the frontier for the next run."""
+
+    def __init__(self, stats):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats)
+
+    def process_spider_exception(self, response, exception, spider=None):
+        if not isinstance(exception, (SQLAlchemyError, OSError)):
+            return None  # Scrapy logs it, with its traceback, and counts it
+        self.stats.inc_value("newsarchive/errors")
+        self.stats.inc_value("newsarchive/archive_failures")
+        logger.error("archive write failed while handling %s: %s", response.url, first_line(exception))
+        return []

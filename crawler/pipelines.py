@@ -15,8 +15,10 @@ import logging
 from dataclasses import replace
 
 from scrapy.exceptions import DropItem
+from sqlalchemy.exc import SQLAlchemyError
 
 from archive import frontier, furniture, runs
+from archive.db import first_line
 from archive.store import ArticleFields, Outcome, Page, save_article
 from crawler.archive_link import database_for, run_id_for
 from crawler.stored_pages import stored_page_text
@@ -37,6 +39,10 @@ class Blocked(DropItem):
 
 class UnchangedArticle(DropItem):
     """Re-fetched, and the clean text is the same as the archived revision."""
+
+
+class ArchiveWriteFailed(DropItem):
+    """The archive refused the write (disk full, read-only, database gone): the URL stays pending."""
 
 
 class SiteFurniture:
@@ -162,6 +168,16 @@ class ArchivePipeline:
         self.furniture = SiteFurniture.for_crawler(self.crawler)
 
     def process_item(self, item, spider=None):
+        try:
+            return self._archive(item)
+        except (SQLAlchemyError, OSError) as exc:
+            # One line per page, counted as a run error; the frontier still holds the URL as pending.
+            self.stats.inc_value("newsarchive/errors")
+            self.stats.inc_value("newsarchive/archive_failures")
+            logger.error("could not archive %s: %s", item["url"], first_line(exc))
+            raise ArchiveWriteFailed(f"archive write failed: {item['url']}", log_level="DEBUG") from None
+
+    def _archive(self, item):
         page_lines = self.furniture.take(item)
         article = item["article"]
         url = item["url"]

@@ -6,18 +6,25 @@ why the scheduler runs crawls as subprocesses.
 
 from __future__ import annotations
 
+import json
+import logging
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
 from scrapy.crawler import CrawlerProcess
-from scrapy.settings import Settings
+from scrapy.settings import BaseSettings, Settings
 
 from archive import runs
+from archive.redact import is_secret_name, redact
 from archive.db import Database
 from archive.models import CrawlRun, Source
 from crawler import logredact
 
 SPIDER_FOR_KIND = {"feed": "feeds", "sitemap": "sitemap", "site": "site"}
+# Settings handed to a crawl process by the scheduler, as JSON: the environment, not argv, which
+# any user can read with `ps` (a -s ...PASSWORD=... must not show there).
+SETTINGS_ENV = "NEWSARCHIVE_CRAWL_SETTINGS"
 
 
 class SettingError(ValueError):
@@ -31,19 +38,53 @@ class Job:
 
 
 def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """NAME=VALUE pairs as a dict, each value checked against the type of the setting's default
+    (CONCURRENT_REQUESTS=abc is refused here, not by a traceback mid-crawl)."""
     overrides = {}
+    defaults = project_settings()
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise SettingError(f"expected NAME=VALUE, got {pair!r}")
-        overrides[name.strip()] = value
+        name = name.strip()
+        if not sep or not name or not name.replace("_", "").isalnum() or not name.isascii():
+            raise SettingError(f"expected NAME=VALUE, got {redact(pair)[:80]!r}")
+        check_setting_value(name, value, defaults.get(name))
+        overrides[name] = value
     return overrides
+
+
+def check_setting_value(name: str, value: str, default) -> None:
+    """Raise SettingError when ``value`` cannot be what a setting with this default expects."""
+    shown = "***" if is_secret_name(name) else repr(value[:60])
+    if name == "LOG_LEVEL" and value.strip().upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise SettingError(f"LOG_LEVEL: expected DEBUG, INFO, WARNING, ERROR or CRITICAL, got {shown}")
+    try:
+        if isinstance(default, bool):
+            if value.strip().lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError
+        elif isinstance(default, int):
+            if int(value) < 0 <= default:
+                raise ValueError
+        elif isinstance(default, float):
+            number = float(value)
+            if not math.isfinite(number) or number < 0 <= default:
+                raise ValueError
+        elif isinstance(default, (dict, list, BaseSettings)) and value.strip()[:1] in ("{", "["):
+            json.loads(value)
+    except ValueError:
+        kind = {bool: "true or false", int: "a whole number >= 0", float: "a number >= 0"}.get(
+            type(default), "valid JSON")
+        raise SettingError(f"{name}: expected {kind}, got {shown}") from None
+
+
+def project_settings() -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    return settings
 
 
 def build_settings(db: Database, run_id: int, overrides: dict[str, str], *,
                    source_id: int | None = None) -> Settings:
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
+    settings = project_settings()
     settings.set("NEWSARCHIVE_DB", db.url, priority="cmdline")
     settings.set("NEWSARCHIVE_RUN_ID", run_id, priority="cmdline")
     # Plain lines that say which run (and source) they belong to, whoever collects them.
@@ -61,9 +102,7 @@ def spider_names() -> list[str]:
     """The spiders Scrapy's spider loader finds in crawler/spiders."""
     from scrapy.spiderloader import SpiderLoader
 
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
-    return SpiderLoader.from_settings(settings).list()
+    return SpiderLoader.from_settings(project_settings()).list()
 
 
 def jobs_for_sources(sources: list[Source]) -> list[Job]:
@@ -79,14 +118,21 @@ def jobs_for_sources(sources: list[Source]) -> list[Job]:
 JOB_ORDER = {"feeds": 0, "sitemap": 1, "site": 3}
 
 
-def _crawl_in_order(process: CrawlerProcess, jobs: list[Job]) -> None:
-    """Run the jobs one after another in the same reactor (CrawlerProcess.start waits for the chain)."""
+def _crawl_in_order(process: CrawlerProcess, jobs: list[Job], failures: list[str]) -> None:
+    """Run the jobs one after another in the same reactor (CrawlerProcess.start waits for the chain);
+    a job that fails to start or crashes is noted in ``failures`` and the next one still runs."""
     ordered = sorted(jobs, key=lambda job: JOB_ORDER.get(job.spider, 2))
-    if not ordered:
-        return
-    chain = process.crawl(ordered[0].spider, **ordered[0].args)
-    for job in ordered[1:]:
-        chain.addBoth(lambda _, job=job: process.crawl(job.spider, **job.args))
+
+    def failed(failure, job):
+        failures.append(f"{job.spider}: {failure.type.__name__}: {redact(failure.getErrorMessage())}")
+        logging.getLogger(__name__).error("spider %s failed: %s", job.spider, failures[-1])
+
+    chain = None
+    for job in ordered:
+        if chain is None:
+            chain = process.crawl(job.spider, **job.args).addErrback(failed, job)
+        else:
+            chain.addCallback(lambda _, job=job: process.crawl(job.spider, **job.args).addErrback(failed, job))
 
 
 def run(db: Database, jobs: list[Job], *, overrides: dict[str, str] | None = None,
@@ -96,14 +142,17 @@ def run(db: Database, jobs: list[Job], *, overrides: dict[str, str] | None = Non
     settings = build_settings(db, run_id, overrides or {}, source_id=source_id)
     process = CrawlerProcess(settings)
     logredact.install()  # on the handler Scrapy just configured: no credentials in any log line
-    _crawl_in_order(process, jobs)
+    failures: list[str] = []
+    _crawl_in_order(process, jobs, failures)
     status, error = "ok", None
     try:
         process.start()
     except BaseException as exc:  # KeyboardInterrupt included: the run row must say what happened
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        status, error = "failed", f"{type(exc).__name__}: {redact(str(exc))}"
         raise
     finally:
+        if failures and status == "ok":
+            status, error = "failed", "; ".join(failures)[:1000]
         runs.close_run(db, run_id, status=status, error=error)
     with db.session() as session:
         return session.get(CrawlRun, run_id)

@@ -40,13 +40,25 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 10
 
 COOKIES_ENABLED = False
+# Only http and https are ever fetched: a feed linking file:///etc/passwd must not read the disk.
+DOWNLOAD_HANDLERS = {"file": None, "s3": None, "ftp": None, "data": None}
+# Nothing listens: Scrapy's telnet console and its remote control (an HTTP endpoint that runs
+# Python code sent to it, on by default since Scrapy 2.19) are off.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+# Names are looked up off the reactor, and internal addresses are never connected to (SSRF guard).
+TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 
 DOWNLOADER_MIDDLEWARES = {
     # Before the robots.txt middleware (100), so robots.txt of a refused host is not fetched either.
     "crawler.middlewares.PrivateNetworkGuard": 50,
+    # After HttpProxyMiddleware (750) has decided whether a request goes through a proxy.
+    "crawler.middlewares.ProxiedTargetGuard": 760,
+}
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.ArchiveFailures": 950,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 100,
@@ -54,6 +66,8 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.RunRecorder": 500,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
 }
 
 # newsarchive's own settings

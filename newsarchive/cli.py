@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import pkgutil
 import sys
 from dataclasses import dataclass
@@ -17,8 +18,10 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from archive.db import ArchiveError, Database, database_url, first_line, sqlite_path_writable
+from archive.redact import redact
 
 EXIT_USAGE = 2
+EXIT_INTERNAL = 70  # sysexits EX_SOFTWARE
 
 
 @dataclass
@@ -87,6 +90,57 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
     ctx.obj = Context(database_url(db_url))
 
 
+class QueryCommand(click.Command):
+    """A command taking query words, which may start with "-" (``search europe -brexit``): any
+    argument that is not one of the command's own options is a query word, as after ``--``."""
+
+    def parse_args(self, ctx, args):
+        takes_value = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in (*param.opts, *param.secondary_opts):
+                    takes_value[name] = not (param.is_flag or param.count)
+        options, words = [], []
+        index = 0
+        while index < len(args):
+            arg = args[index]
+            if arg == "--":
+                words.extend(args[index + 1:])
+                break
+            name = arg.split("=", 1)[0]
+            if arg.startswith("-") and name in takes_value:
+                options.append(arg)
+                if takes_value[name] and "=" not in arg and index + 1 < len(args):
+                    index += 1
+                    options.append(args[index])
+            else:
+                words.append(arg)
+            index += 1
+        return super().parse_args(ctx, [*options, "--", *words] if words else options)
+
+
+def query_text(words: tuple[str, ...]) -> str:
+    """The query words as one query; a word the shell received quoted with spaces stays a phrase."""
+    return " ".join(f'"{w}"' if " " in w.strip() and '"' not in w else w for w in words)
+
+
+def settings_option(help_text: str = "Override a Scrapy setting, as `scrapy crawl -s` does (repeatable)."):
+    """The shared `-s/--set NAME=VALUE` option (crawl, revisit, schedule)."""
+    return click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help=help_text)
+
+
+def parse_settings(pairs) -> dict[str, str]:
+    """-s pairs as a dict, each value checked; a bad one is a UserError. Settings a parent process
+    passed in the environment (never in argv, where `ps` shows them) come first."""
+    from crawler import runner
+
+    try:
+        inherited = json.loads(os.environ.get(runner.SETTINGS_ENV) or "{}")
+        return {**{str(k): str(v) for k, v in dict(inherited).items()}, **runner.parse_overrides(pairs)}
+    except (runner.SettingError, ValueError, TypeError) as exc:
+        raise UserError(str(exc)) from None
+
+
 def json_option(func):
     """The shared `--json` output flag."""
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
@@ -129,6 +183,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: one line for the user, the traceback when asked for
+        if os.environ.get("NEWSARCHIVE_DEBUG"):
+            raise
+        click.echo(f"Error: internal error: {type(exc).__name__}: {redact(str(exc))[:300]} "
+                   "(set NEWSARCHIVE_DEBUG=1 to see the traceback, and please report it)", err=True)
+        return EXIT_INTERNAL
     return result if isinstance(result, int) else 0
 
 

@@ -67,7 +67,10 @@ def test_sync_follows_sources_added_changed_disabled_and_removed(db):
 
 
 def test_a_bad_cron_expression_is_reported_not_fatal(db, caplog):
-    add(db, "https://x.example/site", kind="site", cron="every tuesday")
+    # `sources add` refuses such a line now; an archive written before that may still hold one
+    source_id = add(db, "https://x.example/site", kind="site")
+    with db.transaction() as session:
+        session.get(Source, source_id).cron = "every tuesday"
     sched = make(db)
     sched.start()
     try:

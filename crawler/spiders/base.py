@@ -13,8 +13,10 @@ from archive import frontier
 from archive.models import Source, utcnow
 from archive.sources import list_sources
 from archive.store import archived_urls
+from archive.urls import InvalidURL
 from crawler.archive_link import database_for
 from crawler.items import PageItem
+from crawler.netguard import PrivateNetworkRefused, check_public, private_networks_allowed
 from crawler.stored_pages import charset_of
 
 logger = logging.getLogger(__name__)
@@ -47,12 +49,27 @@ class ArchiveSpider(scrapy.Spider):
         return [s for s in sources if s.enabled and s.kind == self.source_kind]
 
     def resume_pending(self, source_ids: list[int]):
-        """Requests for URLs a killed run discovered but never archived."""
-        with self.db.session() as session:
-            entries = [e for sid in source_ids for e in frontier.pending(session, source_id=sid)]
-        for entry in entries:
-            self.crawler.stats.inc_value("newsarchive/resumed")
-            yield self.article_request(entry.url, entry.source_id, entry.feed_date)
+        """Requests for every URL an earlier run discovered but did not archive, read in batches
+        as the crawl asks for more (start requests are consumed lazily)."""
+        for source_id in source_ids:
+            for entry in frontier.iter_pending(self.db, source_id=source_id):
+                self.crawler.stats.inc_value("newsarchive/resumed")
+                yield self.article_request(entry.url, entry.source_id, entry.feed_date)
+
+    @cached_property
+    def allow_private(self) -> bool:
+        return self.crawler.settings.getbool("NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS") or private_networks_allowed()
+
+    def fetchable(self, url: str) -> bool:
+        """Whether a link may be requested: http(s), a valid host, not internal (the SSRF guard's
+        checks of the URL itself). Refused links never reach the frontier."""
+        try:
+            check_public(url, allow_private=self.allow_private)
+        except (PrivateNetworkRefused, InvalidURL) as exc:
+            self.crawler.stats.inc_value("newsarchive/links_refused")
+            logger.info("link refused: %s", exc)
+            return False
+        return True
 
     @cached_property
     def article_url_re(self) -> re.Pattern | None:
@@ -90,7 +107,7 @@ class ArchiveSpider(scrapy.Spider):
 
         URLs that do not look like articles of this spider (``article_url``) are left out.
         """
-        found = {url: date for url, date in found.items() if self.is_article_url(url)}
+        found = {url: date for url, date in found.items() if self.fetchable(url) and self.is_article_url(url)}
         with self.db.session() as session:
             known = archived_urls(session, found)
         fresh = {url: date for url, date in found.items() if url not in known}

@@ -78,7 +78,7 @@ class SiteLinksSpider(ArchiveSpider):
             return
         follow = LinkExtractor(allow=self.allow, deny=self.deny, unique=True)
         for link in follow.extract_links(response):
-            if link.url not in articles and _host(link.url) == host:
+            if link.url not in articles and _host(link.url) == host and self.fetchable(link.url):
                 request = self.listing_request(link.url, source_id, depth + 1)
                 request.meta["listing_host"] = host
                 yield request

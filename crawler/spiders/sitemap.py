@@ -108,7 +108,7 @@ class SitemapSpider(ArchiveSpider):
             logger.warning("not a sitemap: %s", response.url)
             return
         for child in children:
-            if depth < MAX_DEPTH:
+            if depth < MAX_DEPTH and self.fetchable(response.urljoin(child)):
                 yield self.sitemap_request(response.urljoin(child), source_id, depth + 1)
         found = {response.urljoin(loc): date for loc, date in entries.items()} if kind == "urlset" else {}
         requests = list(self.new_article_requests(found, source_id))

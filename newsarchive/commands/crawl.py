@@ -9,20 +9,11 @@ import click
 from archive.models import CrawlRun, utcnow
 from archive.sources import SourceError, get_source, list_sources
 from crawler import runner
-from newsarchive.cli import UserError, pass_context, print_table
-
-settings_option = click.option(
-    "-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
-    help="Override a Scrapy setting for this run, as `scrapy crawl -s` does (repeatable).")
+from newsarchive.cli import UserError, parse_settings, pass_context, print_table, settings_option
 
 
 def _overrides(pairs) -> dict[str, str]:
-    overrides = {"LOG_LEVEL": "WARNING"}  # operators ask for more with -s LOG_LEVEL=INFO
-    try:
-        overrides.update(runner.parse_overrides(pairs))
-    except runner.SettingError as exc:
-        raise UserError(str(exc)) from None
-    return overrides
+    return {"LOG_LEVEL": "WARNING", **parse_settings(pairs)}  # more with -s LOG_LEVEL=INFO
 
 
 def print_summary(run: CrawlRun) -> None:
@@ -36,12 +27,15 @@ def print_summary(run: CrawlRun) -> None:
     print_table([row], list(row))
     if run.error:
         click.echo(f"error: {run.error}", err=True)
+    if run.status != "ok":
+        click.echo(f"run {run.id} {run.status}: {run.errors} error(s), shown above; what was not archived stays "
+                   "pending and is fetched by the next run", err=True)
 
 
 @click.command()
 @click.argument("source_keys", nargs=-1, metavar="[SOURCE]...")
 @click.option("--due", is_flag=True, help="Only the sources whose next poll is due.")
-@settings_option
+@settings_option()
 @pass_context
 def crawl(ctx, source_keys, due, settings):
     """Poll the named sources (URL or id), or every enabled source, now.
@@ -70,7 +64,7 @@ def crawl(ctx, source_keys, due, settings):
 
 @click.command()
 @click.option("--all", "everything", is_flag=True, help="Re-fetch every archived article, not only those due.")
-@settings_option
+@settings_option()
 @pass_context
 def revisit(ctx, everything, settings):
     """Re-fetch archived articles whose revisit is due; changed text becomes a new revision.

@@ -4,41 +4,57 @@ from __future__ import annotations
 
 import gzip as gzip_module
 import io
+import os
 import sys
+import tempfile
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
 from archive import export as exporter
 from archive.search import QueryError, parse_query
-from newsarchive.cli import UserError, pass_context
+from newsarchive.cli import QueryCommand, UserError, pass_context, query_text
 from newsarchive.commands.query import filter_options, make_filters
 
 
 @contextmanager
 def _output(path: str | None, binary: bool):
     """The file to write (stdout for none or "-"); text gzip-compressed when it ends with .gz
-    (WARC compresses itself, record by record, as the format expects)."""
+    (WARC compresses itself, record by record, as the format expects).
+
+    A file is written under a temporary name beside it and renamed when complete, so a failure
+    (disk full, interrupted) never leaves a partial export under the name asked for."""
     if path in (None, "-"):
         yield (getattr(sys.stdout, "buffer", None) or click.get_binary_stream("stdout")) if binary else sys.stdout
         return
+    target = Path(path)
     try:
-        handle = open(path, "wb")
+        handle = tempfile.NamedTemporaryFile("wb", dir=target.parent, prefix=f".{target.name}.", suffix=".part",
+                                             delete=False)
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror}") from None
-    with handle:
-        if binary:
-            yield handle
-        elif path.endswith(".gz"):
-            with gzip_module.open(handle, "wt", encoding="utf-8", newline="") as text:
-                yield text
-        else:
-            with io.TextIOWrapper(handle, encoding="utf-8", newline="") as text:
-                yield text
+    try:
+        with handle:
+            if binary:
+                yield handle
+            elif path.endswith(".gz"):
+                with gzip_module.open(handle, "wt", encoding="utf-8", newline="") as text:
+                    yield text
+            else:
+                with io.TextIOWrapper(handle, encoding="utf-8", newline="") as text:
+                    yield text
+        os.replace(handle.name, target)
+    except OSError as exc:
+        Path(handle.name).unlink(missing_ok=True)
+        raise UserError(f"could not write {path}: {exc.strerror or exc}; nothing was written") from None
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
 
 
-@click.command()
-@click.argument("query", required=False)
+@click.command(cls=QueryCommand)
+@click.argument("query", nargs=-1)
 @click.option("--format", "format_", type=click.Choice(exporter.FORMATS), default="jsonl", show_default=True,
               help="jsonl: one article per line; csv: same columns; warc: raw responses + clean text.")
 @click.option("-o", "--output", default=None, metavar="FILE",
@@ -55,7 +71,7 @@ def export(ctx, query, format_, output, site, since, until, lang, has_revisions,
     """
     filters = make_filters(site, since, until, lang, has_revisions, no_duplicates)
     try:
-        parsed = parse_query(query) if query else None
+        parsed = parse_query(query_text(query)) if query else None
     except QueryError as exc:
         raise UserError(str(exc)) from None
     selection = {"filters": filters, "query": parsed}

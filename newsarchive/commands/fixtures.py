@@ -26,7 +26,7 @@ class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         from crawler.netguard import check_public
 
-        check_public(newurl)
+        check_public(newurl, resolve=True)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -34,7 +34,7 @@ def fetch(url: str, *, user_agent: str, max_bytes: int, timeout: float = 30) -> 
     """(final URL, body, declared charset) of one GET."""
     from crawler.netguard import check_public
 
-    check_public(url)
+    check_public(url, resolve=True)
     opener = urllib.request.build_opener(_GuardedRedirects)
     request = urllib.request.Request(url, headers={"User-Agent": user_agent, "Accept": "text/html,*/*;q=0.8"})
     with opener.open(request, timeout=timeout) as response:

@@ -11,7 +11,7 @@ from archive import diff as textdiff
 from archive.models import Revision
 from archive.search import Filters, QueryError, search as run_search
 from archive.store import article_by_url_or_id, referencing_duplicates
-from newsarchive.cli import UserError, json_option, pass_context, print_json, print_table
+from newsarchive.cli import QueryCommand, UserError, json_option, pass_context, print_json, print_table, query_text
 
 
 def parse_date(value: str | None, *, end: bool = False) -> datetime | None:
@@ -60,14 +60,14 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-@click.command()
-@click.argument("query")
+@click.command(cls=QueryCommand)
+@click.argument("query", nargs=-1, required=True)
 @filter_options
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000), help="Results to show.")
 @json_option
 @pass_context
 def search(ctx, query, site, since, until, lang, has_revisions, no_duplicates, limit, as_json):
-    """Full-text search, accent-insensitive: words are AND-ed; "a phrase", a OR b, -word.
+    """Full-text search, accent-insensitive: words are AND-ed; "a phrase", a OR b, -word excludes.
 
     Queries matching more than 1000 articles are ranked among their 1000 most recently archived
     matches (see archive/search.py).
@@ -77,7 +77,7 @@ def search(ctx, query, site, since, until, lang, has_revisions, no_duplicates, l
     filters = make_filters(site, since, until, lang, has_revisions, no_duplicates)
     try:
         with ctx.reader.session() as session:
-            hits = run_search(session, query, filters=filters, limit=limit)
+            hits = run_search(session, query_text(query), filters=filters, limit=limit)
     except QueryError as exc:
         raise UserError(str(exc)) from None
     if as_json:

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import click
 
-from archive.sources import SourceError, parse_interval
-from crawler import logredact, runner
-from newsarchive.cli import UserError, pass_context
+from crawler import logredact
+from newsarchive.cli import UserError, parse_settings, pass_context, settings_option
 
 LOG_FORMAT = "%(asctime)s [scheduler] %(levelname)s: %(message)s"
 
 
-def _seconds(text: str, option: str) -> float:
-    try:
-        return float(text) if text.replace(".", "", 1).isdigit() else float(parse_interval(text))
-    except SourceError:
-        raise UserError(f"{option}: not a duration: {text!r} (use e.g. 30s, 5m, 1h)") from None
+_DURATION = re.compile(r"^\s*([0-9]{1,9}(?:\.[0-9]{1,6})?)\s*([smhd]?)\s*$", re.ASCII)
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_DURATION = 7 * 86400.0
+
+
+def _seconds(text: str, option: str, *, zero_ok: bool = False) -> float:
+    """A duration such as 30s, 5m, 1h, 1d or a bare number of seconds, more than 0 (or 0 when
+    ``zero_ok``) and at most a week."""
+    match = _DURATION.match(text or "")
+    seconds = float(match.group(1)) * _UNITS[match.group(2)] if match else -1.0
+    if seconds < 0 or seconds > MAX_DURATION or (seconds == 0 and not zero_ok):
+        low = "0" if zero_ok else "more than 0"
+        raise UserError(f"{option}: not a duration: {str(text)[:40]!r} (use e.g. 30s, 5m, 1h; {low}, at most 7d)")
+    return seconds
 
 
 def setup_logging(level: str = "INFO") -> None:
@@ -50,8 +59,7 @@ def setup_logging(level: str = "INFO") -> None:
               help="Crawls running at the same time.")
 @click.option("--standby", is_flag=True,
               help="If another scheduler holds the archive, wait and take over when its lease expires.")
-@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
-              help="A Scrapy setting for every crawl, as `crawl -s` (repeatable).")
+@settings_option("A Scrapy setting for every crawl, as `crawl -s` (repeatable).")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), help="The scheduler's own log level.")
 @pass_context
@@ -66,14 +74,11 @@ def schedule(ctx, sync_every, run_timeout, stop_grace, lease_ttl, max_jitter, mi
     """
     import scheduler
 
-    try:
-        crawl_settings = runner.parse_overrides(settings)
-    except runner.SettingError as exc:
-        raise UserError(str(exc)) from None
+    crawl_settings = parse_settings(settings)
     config = scheduler.SchedulerConfig(
         sync_seconds=_seconds(sync_every, "--sync-every"), run_timeout=_seconds(run_timeout, "--timeout"),
-        stop_grace=_seconds(stop_grace, "--stop-grace"), lease_ttl=_seconds(lease_ttl, "--lease-ttl"),
-        max_jitter=_seconds(max_jitter, "--max-jitter") if max_jitter not in ("0", "0s") else 0.0,
+        stop_grace=_seconds(stop_grace, "--stop-grace", zero_ok=True), lease_ttl=_seconds(lease_ttl, "--lease-ttl"),
+        max_jitter=_seconds(max_jitter, "--max-jitter", zero_ok=True),
         misfire_grace=_seconds(misfire_grace, "--misfire-grace"), max_workers=workers,
         standby=standby, crawl_settings=crawl_settings)
     setup_logging(log_level)

@@ -36,7 +36,7 @@ def add(ctx, url, kind, every, spider, cron):
         raise UserError(f"unknown spider {spider!r}: one of {', '.join(runner.spider_names())}")
     try:
         interval = parse_interval(every) if every else None
-        check_public(url)
+        check_public(url, resolve=True)
         with ctx.db.transaction() as session:
             source, created = add_source(session, url, kind=kind, every=interval, spider=spider, cron=cron)
             shown = f"{source.kind} {source.url} every {format_interval(source.every_seconds)}"
