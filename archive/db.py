@@ -10,8 +10,10 @@ schema is not this code's is refused instead.
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
@@ -96,18 +98,13 @@ def _check_sqlite_path(path: str | None, shown: str) -> None:
 def make_engine(url: str | None = None, *, readonly: bool = False) -> Engine:
     parsed = parse_database_url(database_url(url))
     connect_args = {}
+    creator = None
     if parsed.drivername.startswith("sqlite") and readonly:
-        # SQLite's own read-only mode, through a file: URI (the path quoted for it). In a directory
-        # that cannot be written, a WAL archive cannot get the shared-memory file it reads through:
-        # then it is read as immutable (nothing can write it there anyway).
-        path = os.path.abspath(parsed.database)
-        immutable = not os.access(os.path.dirname(path), os.W_OK) and not os.path.exists(path + "-shm")
-        parsed = parsed.set(database=f"file:{quote(path)}?mode=ro" + ("&immutable=1" if immutable else ""),
-                            query={"uri": "true"})
+        creator = partial(_open_sqlite_readonly, os.path.abspath(parsed.database))
     elif readonly:
         connect_args["options"] = "-c default_transaction_read_only=on"
     try:
-        engine = create_engine(parsed, connect_args=connect_args)
+        engine = create_engine(parsed, connect_args=connect_args, **({"creator": creator} if creator else {}))
     except (ArgumentError, ValueError, TypeError) as exc:
         raise ArchiveError(f"malformed database URL {redact(database_url(url))!r}: {redact(str(exc))}") from None
     except ModuleNotFoundError as exc:
@@ -115,6 +112,22 @@ def make_engine(url: str | None = None, *, readonly: bool = False) -> Engine:
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, readonly=readonly)
     return engine
+
+
+def _open_sqlite_readonly(path: str) -> sqlite3.Connection:
+    """SQLite's own read-only mode, through a file: URI. A WAL archive in a directory that cannot
+    be written opens only while its -wal and -shm files exist (a writer has it open); otherwise it
+    is read as immutable (nothing can write it there: there is no newer data to miss)."""
+    uri = f"file:{quote(path)}?mode=ro"
+    connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    try:
+        connection.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        return connection
+    except sqlite3.OperationalError:
+        connection.close()
+        if os.access(os.path.dirname(path), os.W_OK):
+            raise
+    return sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False)
 
 
 def _configure_sqlite(engine: Engine, *, readonly: bool) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import idna
 from w3lib.url import safe_url_string
@@ -101,6 +101,14 @@ def check_url(url: str) -> str:
     host, _ = split_host_port(parts.netloc)
     normalize_host(host)
     return url
+
+
+def join_url(base: str, link: str) -> str | None:
+    """``link`` made absolute against ``base``, or None when it cannot be (a malformed link)."""
+    try:
+        return urljoin(base, link.strip())
+    except (ValueError, AttributeError):
+        return None
 
 
 def host_of(url: str) -> str:

@@ -159,6 +159,16 @@ def print_table(rows: list[dict], columns: list[str]) -> None:
         click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
 
 
+def one_line(message: str) -> str:
+    """A message on one line whatever the user typed into it: line breaks and other control
+    characters shown escaped."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in str(message))
+
+
+def error(message: str) -> None:
+    click.echo(f"Error: {one_line(message)}", err=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="newsarchive", standalone_mode=False)
@@ -167,27 +177,27 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except click.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx else "newsarchive"
-        click.echo(f"Error: {exc.format_message()} (see '{where} --help')", err=True)
+        error(f"{exc.format_message()} (see '{where} --help')")
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        error(exc.format_message())
         return exc.exit_code
     except ArchiveError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        error(str(exc))
         return 1
     except SQLAlchemyError as exc:  # a write the database refused: read-only, disk full, lost server
-        click.echo(f"Error: the archive could not be written or read: {first_line(exc)}", err=True)
+        error(f"the archive could not be written or read: {first_line(exc)}")
         return 1
     except OSError as exc:  # the file system refused (disk full, read-only, permissions)
-        click.echo(f"Error: {exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), err=True)
+        error(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
         return 1
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: one line for the user, the traceback when asked for
         if os.environ.get("NEWSARCHIVE_DEBUG"):
             raise
-        click.echo(f"Error: internal error: {type(exc).__name__}: {redact(str(exc))[:300]} "
-                   "(set NEWSARCHIVE_DEBUG=1 to see the traceback, and please report it)", err=True)
+        error(f"internal error: {type(exc).__name__}: {redact(str(exc))[:300]} "
+              "(set NEWSARCHIVE_DEBUG=1 to see the traceback, and please report it)")
         return EXIT_INTERNAL
     return result if isinstance(result, int) else 0
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from archive.db import Database
+from newsarchive.demo.server import DemoServer
 
 PG_ADMIN_URL = os.environ.get("NEWSARCHIVE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -75,6 +76,13 @@ def db(db_url):
     database = Database(db_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def site():
+    """The bundled demo news site on a loopback port of its own."""
+    with DemoServer() as server:
+        yield server
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from archive import polling
 from archive.models import FrontierURL, Source
 from archive.store import archived_urls
+from archive.urls import join_url
 from crawler.spiders.base import ArchiveSpider
 
 logger = logging.getLogger(__name__)
@@ -85,8 +86,8 @@ class FeedSpider(ArchiveSpider):
             self.crawler.stats.inc_value("newsarchive/feed_unchanged")
             new_items = 0
         else:
-            found = {response.urljoin(entry.link): _entry_date(entry)
-                     for entry in parsed.entries if entry.get("link")}
+            links = ((join_url(response.url, entry.link), entry) for entry in parsed.entries if entry.get("link"))
+            found = {url: _entry_date(entry) for url, entry in links if url}
             new_items = self._count_new(found)
             requests = list(self.new_article_requests(found, source_id))  # in the frontier from here on
         self._record(source_id, polling.record_success,

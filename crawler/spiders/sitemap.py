@@ -18,6 +18,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 
 from archive import polling
+from archive.urls import join_url
 from crawler.spiders.base import ArchiveSpider
 
 logger = logging.getLogger(__name__)
@@ -107,10 +108,11 @@ class SitemapSpider(ArchiveSpider):
                 return
             logger.warning("not a sitemap: %s", response.url)
             return
-        for child in children:
-            if depth < MAX_DEPTH and self.fetchable(response.urljoin(child)):
-                yield self.sitemap_request(response.urljoin(child), source_id, depth + 1)
-        found = {response.urljoin(loc): date for loc, date in entries.items()} if kind == "urlset" else {}
+        for child in filter(None, (join_url(response.url, c) for c in children)):
+            if depth < MAX_DEPTH and self.fetchable(child):
+                yield self.sitemap_request(child, source_id, depth + 1)
+        joined = ((join_url(response.url, loc), date) for loc, date in entries.items()) if kind == "urlset" else ()
+        found = {url: date for url, date in joined if url}
         requests = list(self.new_article_requests(found, source_id))
         if depth == 0:
             # an index or robots.txt: its children bring the news, so keep the pace steady
