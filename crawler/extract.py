@@ -17,7 +17,7 @@ from trafilatura.utils import LANGID_FLAG, language_classifier, load_html
 from crawler import text_meta
 from crawler.candidates import main_text
 from crawler.text_blocks import block_reason
-from crawler.text_dates import choose_dates, guess_date, page_dates
+from crawler.text_dates import choose_dates, dateline_date, guess_date, page_dates
 from crawler.text_decode import decode_html
 from crawler.text_furniture import drop_related_blocks, drop_selected, filter_lines, site_name_keys
 from crawler.text_linklists import drop_related_lists
@@ -72,11 +72,12 @@ def extract(
     title = text_meta.title_of(page, site)
     published, modified = page_dates(page, tree)
     published, updated = choose_dates(published, modified, url, feed_date)
+    language = text_meta.language_of(page, tree)
     if published is None and feed_date is None:
-        published, _ = choose_dates([d for d in [guess_date(tree, url)] if d], [], url, None)
+        guessed = guess_date(tree, url) or dateline_date(tree, language) or guess_date(tree, url, extensive=True)
+        published, _ = choose_dates([guessed] if guessed else [], [], url, None)
     canonical = text_meta.canonical_of(tree, url)
     author = text_meta.author_of(page, tree)
-    language = text_meta.language_of(page, tree)
     names = site_name_keys(text_meta.site_name(page), site)
 
     if drop_selectors:
