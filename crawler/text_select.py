@@ -59,8 +59,11 @@ def is_internal_link(href: str | None, host: str, path: str) -> bool:
     if href.startswith("//"):
         href = "http:" + href
     if "://" in href[:12]:
-        parts = urlsplit(href)
-        return parts.hostname == host and parts.path.rstrip("/") not in ("", path)
+        try:
+            parts = urlsplit(href)
+            return parts.hostname == host and parts.path.rstrip("/") not in ("", path)
+        except ValueError:  # a malformed href ("https://[not-an-ip]/") leads nowhere
+            return False
     return href.split("#")[0].split("?")[0].rstrip("/") not in ("", path)
 
 
