@@ -104,7 +104,9 @@ def report_metadata(label, pages, outputs, truth):
         theirs[p.id] = {"title": doc.title, "author": doc.author, "date": doc.date} if doc else {}
     print(f"metadata, {label} ({len(chosen)} pages of bench/metadata-truth.json):")
     for split in (*SPLITS, "all"):
-        keys = {k: v for k, v in truth.items() if split == "all" or split_of(k) == split}
+        keys = {k: v for k, v in truth.items() if k in ours_pred and (split == "all" or split_of(k) == split)}
+        if not keys:
+            continue
         for name, pred in (("ours", ours_pred), ("trafilatura", theirs)):
             acc = metadata.accuracy(pred, keys)
             cells = "  ".join(f"{f} {a['right']}/{a['of']} ({a['right'] / max(a['of'], 1):.0%})"

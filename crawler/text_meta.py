@@ -210,8 +210,11 @@ def canonical_of(tree: HtmlElement, url: str) -> str | None:
         href = href.strip()
         if not href:
             continue
-        absolute = urljoin(url, href)
-        if urlsplit(absolute).scheme not in ("http", "https"):
+        try:
+            absolute = urljoin(url, href)
+            if urlsplit(absolute).scheme not in ("http", "https"):
+                return None
+        except ValueError:  # a malformed href ("https://[x]/")
             return None
         return absolute if same_site(absolute, url) else None
     return None
