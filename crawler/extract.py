@@ -74,7 +74,7 @@ def extract(
     published, updated = choose_dates(published, modified, url, feed_date)
     language = text_meta.language_of(page, tree)
     if published is None and feed_date is None:
-        guessed = guess_date(tree, url) or dateline_date(tree, language) or guess_date(tree, url, extensive=True)
+        guessed = guess_date(tree, url) or dateline_date(tree, language)
         published, _ = choose_dates([guessed] if guessed else [], [], url, None)
     canonical = text_meta.canonical_of(tree, url)
     author = text_meta.author_of(page, tree)
