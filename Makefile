@@ -20,7 +20,7 @@ test: install
 	$(BIN)/pytest
 
 bench: install
-	$(BIN)/python bench/extraction.py
+	$(BIN)/python -m bench.extraction
 	$(BIN)/python bench/dedup.py --sizes 10000,100000
 	$(BIN)/python bench/search.py
 

@@ -12,6 +12,11 @@ on at least ``MIN_SHARE`` of the pages learned for the site:
 * ``MIN_SHARE = 0.3``: on a site with thousands of pages, a sentence repeated across a short
   series (five episodes of a column) stays text; furniture sits on nearly every page, and 30 %
   still catches boxes that only some sections of a site carry (operators pin the rest).
+* Small sites: while a site has fewer than ``MIN_PAGES`` learned pages, a line on EVERY one of
+  them, once there are at least ``ALL_PAGES_MIN = 3``, is furniture (a new site's first crawl of
+  four articles with the same sign-off). A quote two articles share is on two pages of three or
+  more, so it stays text. `lines_on_every_page` applies the same rule to pages not learned yet
+  (the other pages of one crawl batch).
 
 The archive never computes fingerprints (that is `crawler.extract.line_fingerprint`); it only
 stores and counts the integers it is given. The number of pages learned for a site is kept in
@@ -44,6 +49,7 @@ from archive.urls import normalize_site
 
 MIN_PAGES = 5
 MIN_SHARE = 0.3
+ALL_PAGES_MIN = 3
 PAGE_TALLY = -(2**63)  # reserved fingerprint: the row that counts a site's learned pages
 SAMPLE_CHARS = 500
 MAX_LINES_PER_PAGE = 400  # a page with more paragraphs is learned from its first ones
@@ -85,8 +91,24 @@ class RecleanSummary:
 
 
 def threshold(site_pages: int) -> int:
-    """How many distinct pages a line must be seen on to be learned as furniture."""
+    """How many distinct pages a line must be seen on to be learned as furniture: every page of
+    a small site (ALL_PAGES_MIN to MIN_PAGES - 1 pages), else MIN_PAGES and MIN_SHARE of them."""
+    if ALL_PAGES_MIN <= site_pages < MIN_PAGES:
+        return site_pages
     return max(MIN_PAGES, math.ceil(MIN_SHARE * site_pages))
+
+
+def lines_on_every_page(pages: Iterable[Iterable[int]]) -> frozenset[int]:
+    """The line fingerprints found on every one of ``pages`` (each an iterable of one page's
+    fingerprints), when there are at least ALL_PAGES_MIN pages; else none.
+
+    A pure helper for a writer that holds several pages of one site before archiving them (a
+    crawl batch): it can drop these lines at once, before the pages are learned one by one.
+    """
+    sets = [frozenset(page) for page in pages]
+    if len(sets) < ALL_PAGES_MIN:
+        return frozenset()
+    return frozenset.intersection(*sets)
 
 
 def is_furniture(pages: int, pinned: bool | None, site_pages: int) -> bool:

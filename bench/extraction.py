@@ -1,123 +1,145 @@
-"""Score crawler.extract on the Zyte article extraction benchmark, next to raw trafilatura.
+"""Score crawler.extract on both shared extraction sets, next to trafilatura, in one run.
 
-Usage: python bench/extraction.py [PATH_TO_AEB]   (default: ../shared/data/aeb from the repo root)
+Usage: python bench/extraction.py [--only dev|held-out] [--repeat N] [--show-worst N]
 
-Metric (as in the benchmark's README): words by the regex ``\\w+``, bags of overlapping
-4-word shingles (a text of 1 to 3 words is one shingle), per-page tp/fp/fn; precision is the
-mean over pages with a non-empty prediction, recall the mean over all pages, F1 from the two
-means. Exits non-zero when our F1 is below the floor or our speed falls below 0.8x raw
-trafilatura's in the same run, so it can gate CI.
+For each set (aeb: the benchmark's F1; trafeval: the set's pooled segment F1, see bench/datasets.py)
+and each half of the fixed dev/held-out split: ours, trafilatura with its defaults and trafilatura
+with include_comments=False + favor_precision=True; the paired bootstrap 95 % interval of
+ours - the better trafilatura; pages/s of each (the extractors take turns page by page, so load on
+the machine hits all alike); metadata accuracy (title, author, date) on bench/metadata-truth.json,
+ours beside trafilatura's extract_metadata. Exits non-zero when an F1 is below its floor or our
+speed is under SPEED_FLOOR x trafilatura's defaults.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
-import re
 import sys
 import time
-from collections import Counter
-from collections.abc import Callable
-from pathlib import Path
 
 import trafilatura
 
+from bench import metadata
+from bench.datasets import (aeb_counts, aeb_score, load_aeb, load_trafeval, page_url, paired_bootstrap,
+                            split_of, trafeval_counts, trafeval_score)
 from crawler.extract import extract
 
-REPO = Path(__file__).resolve().parent.parent
-
-F1_FLOOR = 0.964
+# floors the test suite gates (tests/test_extraction_quality.py), on each whole set
+AEB_FLOOR = 0.970
+TRAFEVAL_FLOOR = 0.920
 SPEED_FLOOR = 0.8
-WORD = re.compile(r"\w+")
+SPLITS = ("dev", "held-out")
 
 
-def shingles(text: str, n: int = 4) -> Counter:
-    words = WORD.findall(text or "")
-    if not words:
-        return Counter()
-    if len(words) < n:
-        return Counter([tuple(words)])
-    return Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+def ours(body: bytes, url: str):
+    article = extract(body, url)
+    return article.text, {"title": article.title, "author": article.author, "date": article.published}
 
 
-def score(predictions: dict[str, str], truth: dict[str, str]) -> dict[str, float]:
-    precisions, recalls, empty = [], [], 0
-    for key, expected in truth.items():
-        predicted, gold = shingles(predictions.get(key, "")), shingles(expected)
-        tp = sum((predicted & gold).values())
-        fp = sum(predicted.values()) - tp
-        fn = sum(gold.values()) - tp
-        if predicted:
-            precisions.append(tp / (tp + fp))
-        else:
-            empty += 1
-        recalls.append(tp / (tp + fn) if tp + fn else 1.0)
-    p = sum(precisions) / len(precisions) if precisions else 0.0
-    r = sum(recalls) / len(recalls) if recalls else 0.0
-    f1 = 2 * p * r / (p + r) if p + r else 0.0
-    return {"f1": f1, "precision": p, "recall": r, "empty": empty}
+def trafilatura_default(body: bytes, url: str):
+    return trafilatura.extract(body, url=url) or "", None
 
 
-def run(extractors: dict[str, Callable[[bytes, str], str]], pages: dict[str, bytes], urls: dict[str, str], repeat: int):
-    """Predictions and pages/s of each extractor. The extractors take turns page by page and
-    each page's time is its best of ``repeat`` runs, so load on the machine hits both alike."""
-    predictions = {name: {} for name in extractors}
-    best = {name: {} for name in extractors}
-    for _ in range(repeat):
-        for key, body in pages.items():
-            for name, fn in extractors.items():
+def trafilatura_precision(body: bytes, url: str):
+    return trafilatura.extract(body, url=url, include_comments=False, favor_precision=True) or "", None
+
+
+EXTRACTORS = {"ours": ours, "trafilatura default": trafilatura_default,
+              "trafilatura precision": trafilatura_precision}
+
+
+def run_set(pages, repeat: int):
+    """{extractor: {page id: (text, metadata)}} and {extractor: seconds}, best of ``repeat`` per page."""
+    outputs = {name: {} for name in EXTRACTORS}
+    seconds = {name: 0.0 for name in EXTRACTORS}
+    for page in pages:
+        url = page_url(page)
+        for name, fn in EXTRACTORS.items():
+            best = None
+            for _ in range(repeat):
                 started = time.perf_counter()
-                predictions[name][key] = fn(body, urls[key]) or ""
+                outputs[name][page.id] = fn(page.body, url)
                 elapsed = time.perf_counter() - started
-                best[name][key] = min(elapsed, best[name].get(key, elapsed))
-    return predictions, {name: len(pages) / sum(times.values()) for name, times in best.items()}
+                best = elapsed if best is None else min(best, elapsed)
+            seconds[name] += best
+    return outputs, seconds
+
+
+def report_set(label, pages, counts_of, scorer, outputs, seconds, show_worst):
+    print(f"\n== {label}: {len(pages)} pages")
+    print(f"{'':24}{'split':>9} {'pages':>5} {'F1':>6} {'P':>6} {'R':>6}")
+    figures = {}
+    for split in (*SPLITS, "all"):
+        keys = [p.id for p in pages if split == "all" or split_of(p.id) == split]
+        if not keys:
+            continue
+        rows = {name: [counts_of(outputs[name][k][0], k) for k in keys] for name in EXTRACTORS}
+        scores = {name: scorer(rows[name]) for name in EXTRACTORS}
+        figures[split] = scores["ours"]["f1"]
+        for name, s in scores.items():
+            empty = f" empty {s['empty']}" if "empty" in s else ""
+            print(f"{name:24}{split:>9} {len(keys):5d} {s['f1']:6.4f} {s['precision']:6.4f} {s['recall']:6.4f}{empty}")
+        best = max(("trafilatura default", "trafilatura precision"), key=lambda n: scores[n]["f1"])
+        low, high = paired_bootstrap(rows["ours"], rows[best], scorer)
+        diff = scores["ours"]["f1"] - scores[best]["f1"]
+        print(f"{'ours - ' + best:>40}: {diff:+.4f}  95% CI [{low:+.4f}, {high:+.4f}]")
+        if show_worst and split != "all":
+            ranked = sorted((scorer([r])["f1"], k) for k, r in zip(keys, rows["ours"]))
+            for f1, k in ranked[:show_worst]:
+                print(f"    worst {f1:.3f} {k[:60]}")
+    ratio = (len(pages) / seconds["ours"]) / (len(pages) / seconds["trafilatura default"])
+    print("pages/s: " + ", ".join(f"{name} {len(pages) / s:.1f}" for name, s in seconds.items())
+          + f"; ours/default {ratio:.2f}")
+    return figures, ratio
+
+
+def report_metadata(label, pages, outputs, truth):
+    chosen = [p for p in pages if p.id in truth]
+    if not chosen:
+        return
+    ours_pred = {p.id: outputs["ours"][p.id][1] for p in chosen}
+    theirs = {}
+    for p in chosen:
+        doc = trafilatura.extract_metadata(p.body, default_url=page_url(p))
+        theirs[p.id] = {"title": doc.title, "author": doc.author, "date": doc.date} if doc else {}
+    print(f"metadata, {label} ({len(chosen)} pages of bench/metadata-truth.json):")
+    for split in (*SPLITS, "all"):
+        keys = {k: v for k, v in truth.items() if k in ours_pred and (split == "all" or split_of(k) == split)}
+        if not keys:
+            continue
+        for name, pred in (("ours", ours_pred), ("trafilatura", theirs)):
+            acc = metadata.accuracy(pred, keys)
+            cells = "  ".join(f"{f} {a['right']}/{a['of']} ({a['right'] / max(a['of'], 1):.0%})"
+                              for f, a in acc.items())
+            print(f"  {name:12}{split:>9}: {cells}  (author invented: {acc['author']['invented']})")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data", nargs="?", default=str(REPO.parent / "shared" / "data" / "aeb"))
-    parser.add_argument("--repeat", type=int, default=3, help="time each page N times, keep the best")
-    parser.add_argument("--show-worst", type=int, default=0, help="list the N worst pages (ours)")
+    parser.add_argument("--only", choices=SPLITS, help="score one half of the split only (tune on dev)")
+    parser.add_argument("--repeat", type=int, default=1, help="time each page N times, keep the best")
+    parser.add_argument("--show-worst", type=int, default=0, help="list the N worst pages of ours per split")
+    parser.add_argument("--sets", default="aeb,trafeval")
+    parser.add_argument("--metadata-only", action="store_true", help="only the pages of the metadata truth")
     args = parser.parse_args(argv)
-
-    data = Path(args.data)
-    ground = json.loads((data / "ground-truth.json").read_text(encoding="utf-8"))
-    truth = {key: item["articleBody"] for key, item in ground.items()}
-    urls = {key: item["url"] for key, item in ground.items()}
-    pages = {key: gzip.decompress((data / "html" / f"{key}.html.gz").read_bytes()) for key in ground}
-
-    raw = lambda body, url: trafilatura.extract(body)  # noqa: E731  (defaults, as published)
-    ours = lambda body, url: extract(body, url).text  # noqa: E731
-
-    # warm up both (imports, lazy tables) so neither pays one-off costs in its timing
-    key0 = next(iter(pages))
-    raw(pages[key0], urls[key0]), ours(pages[key0], urls[key0])
-
-    predictions, speeds = run({"raw trafilatura": raw, "ours": ours}, pages, urls, args.repeat)
-    results = {name: (score(predictions[name], truth), speeds[name], predictions[name]) for name in predictions}
-
-    print(f"{len(pages)} pages from {data}")
-    print(f"{'':16} {'F1':>6} {'P':>6} {'R':>6} {'empty':>5} {'pages/s':>8}")
-    for name, (m, speed, _) in results.items():
-        print(f"{name:16} {m['f1']:6.4f} {m['precision']:6.4f} {m['recall']:6.4f} {m['empty']:5d} {speed:8.1f}")
-    ours_m, ours_speed, ours_pred = results["ours"]
-    ratio = ours_speed / results["raw trafilatura"][1]
-    print(f"speed ratio ours/raw: {ratio:.2f}")
-
-    if args.show_worst:
-        per_page = []
-        for key in truth:
-            m = score({key: ours_pred[key]}, {key: truth[key]})
-            per_page.append((m["f1"], m["precision"], m["recall"], key))
-        for f1, p, r, key in sorted(per_page)[: args.show_worst]:
-            print(f"  {f1:.3f} P={p:.3f} R={r:.3f} {key[:12]} {urls[key]}")
+    truth = metadata.load_truth() if metadata.TRUTH.exists() else {}
 
     failures = []
-    if ours_m["f1"] < F1_FLOOR:
-        failures.append(f"F1 {ours_m['f1']:.3f} is below the floor {F1_FLOOR}")
-    if ratio < SPEED_FLOOR:
-        failures.append(f"speed ratio {ratio:.2f} is below {SPEED_FLOOR}")
+    sets = {"aeb": (load_aeb, lambda truths: (lambda text, k: aeb_counts(text, truths[k])), aeb_score, AEB_FLOOR),
+            "trafeval": (load_trafeval, lambda truths: (lambda text, k: trafeval_counts(text, truths[k])),
+                         trafeval_score, TRAFEVAL_FLOOR)}
+    for name in args.sets.split(","):
+        loader, make_counts, scorer, floor = sets[name]
+        pages, truths = loader()
+        pages = [p for p in pages if (not args.only or split_of(p.id) == args.only)
+                 and (not args.metadata_only or p.id in truth.get(name, {}))]
+        outputs, seconds = run_set(pages, args.repeat)
+        figures, ratio = report_set(name, pages, make_counts(truths), scorer, outputs, seconds, args.show_worst)
+        report_metadata(name, pages, outputs, truth.get(name, {}))
+        if not (args.only or args.metadata_only) and figures["all"] < floor:
+            failures.append(f"{name}: F1 {figures['all']:.4f} is below the floor {floor}")
+        if ratio < SPEED_FLOOR:
+            failures.append(f"{name}: speed ratio {ratio:.2f} is below {SPEED_FLOOR}")
     for failure in failures:
         print(f"FAIL: {failure}", file=sys.stderr)
     return 1 if failures else 0

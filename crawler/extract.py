@@ -10,27 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.utils import LANGID_FLAG, language_classifier, load_html
 
 from crawler import text_meta
+from crawler.candidates import main_text
 from crawler.text_blocks import block_reason
-from crawler.text_dates import choose_dates, guess_date, page_dates
+from crawler.text_dates import choose_dates, dateline_date, guess_date, page_dates
 from crawler.text_decode import decode_html
 from crawler.text_furniture import drop_related_blocks, drop_selected, filter_lines, site_name_keys
+from crawler.text_linklists import drop_related_lists
 from crawler.text_lines import line_fingerprint, normalize_text
 from crawler.text_meta import squash as _squash
+from crawler.text_quality import rejection_reason
+from crawler.text_select import page_signals
 
 __all__ = ["Article", "extract", "line_fingerprint", "normalize_text", "decode_html"]
-
-# A text shorter than SUSPICIOUSLY_SHORT characters, or than SHARE_OF_PARAGRAPHS of the
-# text in the page's <p> elements, is retried with the next, fuller trafilatura pass:
-# precise and fast, precise with its fallback extractors, then its defaults (never comments).
-SUSPICIOUSLY_SHORT = 250
-SHARE_OF_PARAGRAPHS = 0.4
-_PASSES = ({"favor_precision": True, "fast": True}, {"favor_precision": True}, {})
 
 
 @dataclass(frozen=True)
@@ -45,6 +41,9 @@ class Article:
     language: str | None  # ISO 639-1, e.g. "fr"
     site: str  # url's host, lowercased, leading "www." removed
     blocked: str | None = None  # soft block reason when the page is a block page, not an article
+    # why the text is not an article although the page is no block page: "repetitive" (one word
+    # repeated), "no-sentences" (a long text without a sentence); None for an article
+    rejected: str | None = None
 
 
 def extract(
@@ -73,18 +72,20 @@ def extract(
     title = text_meta.title_of(page, site)
     published, modified = page_dates(page, tree)
     published, updated = choose_dates(published, modified, url, feed_date)
+    language = text_meta.language_of(page, tree)
     if published is None and feed_date is None:
-        published, _ = choose_dates([d for d in [guess_date(tree, url)] if d], [], url, None)
+        guessed = guess_date(tree, url) or dateline_date(tree, language)
+        published, _ = choose_dates([guessed] if guessed else [], [], url, None)
     canonical = text_meta.canonical_of(tree, url)
     author = text_meta.author_of(page, tree)
-    language = text_meta.language_of(page, tree)
     names = site_name_keys(text_meta.site_name(page), site)
 
     if drop_selectors:
         drop_selected(tree, drop_selectors)
+    signals = page_signals(tree, url, page.metas, page.ld)  # before furniture is removed: its links count
     drop_related_blocks(tree)
-    text = _main_text(tree, url)
-    lines = filter_lines(text.splitlines(), furniture, names)
+    drop_related_lists(tree, url)
+    lines = filter_lines(main_text(tree, url, language, signals), furniture, names)
     if lines and _squash(lines[0]) in {_squash(t) for t in (title, page.h1, page.html_title) if t}:
         lines = lines[1:]  # the headline repeated at the top of the body
     text = "\n".join(lines)
@@ -92,7 +93,8 @@ def extract(
         language = (language_classifier(text, "") or "")[:2] or None
 
     blocked = block_reason(tree, page.html_title or title, text)
-    return Article(url, canonical, title, text, author, published, updated, language, site, blocked)
+    rejected = None if blocked else rejection_reason(text)
+    return Article(url, canonical, title, text, author, published, updated, language, site, blocked, rejected)
 
 
 def _parse(html: str) -> HtmlElement | None:
@@ -102,26 +104,3 @@ def _parse(html: str) -> HtmlElement | None:
         return load_html(html)
     except (ValueError, TypeError, etree.LxmlError):
         return None
-
-
-def _main_text(tree: HtmlElement, url: str) -> str:
-    """trafilatura, precise and without comments, first in its fast mode; when the text found
-    is suspiciously short (almost nothing, or much less than the page's paragraphs hold), with
-    its fallback extractors, then with its defaults. The first plausible text wins, else the longest."""
-    paragraphs = None
-    best = ""
-    for options in _PASSES:
-        text = trafilatura.extract(tree, url=url, include_comments=False, **options) or ""
-        if len(text) > len(best):
-            best = text
-        if len(text) >= SUSPICIOUSLY_SHORT:
-            if paragraphs is None:
-                paragraphs = _paragraph_chars(tree)
-            if len(text) >= SHARE_OF_PARAGRAPHS * paragraphs:
-                best = text
-                break
-    return "\n".join(stripped for line in best.splitlines() if (stripped := " ".join(line.split())))
-
-
-def _paragraph_chars(tree: HtmlElement) -> int:
-    return sum(len(p.text_content()) for p in tree.iter("p"))

@@ -33,6 +33,10 @@ class EmptyBody(DropItem):
     """The page had no article text."""
 
 
+class NotAnArticle(DropItem):
+    """The page's text is not an article (no sentences, one word repeated): Article.rejected says why."""
+
+
 class Blocked(DropItem):
     """The server answered with a challenge, consent or login wall instead of the article."""
 
@@ -189,6 +193,9 @@ class ArchivePipeline:
         if not article.text.strip():
             frontier.mark_failed(self.db, url, "no article text")
             raise EmptyBody(f"no article text: {url}", log_level="INFO")
+        if article.rejected:
+            frontier.mark_failed(self.db, url, f"not an article: {article.rejected}")
+            raise NotAnArticle(f"not an article ({article.rejected}): {url}", log_level="INFO")
         page = Page(url=url, final_url=item.get("final_url"), status=item["status"],
                     headers=item["headers"], body=item["body"])
         fields = ArticleFields(text=article.text, title=article.title, author=article.author,

@@ -39,10 +39,18 @@ _ZONES = {  # abbreviations seen in bylines ("Nov. 12, 2024 6:30 p.m. EST")
     )
 }  # fmt: skip
 _EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
+_DATELINE = ('//time | //*[@itemprop="datePublished"] | //*[contains(@class, "date") or contains(@class, "published")'
+             ' or contains(@class, "dateline") or contains(@class, "timestamp")]')
+DATELINE_NODES = 8
+_DATELINE_LABEL = re.compile(
+    r"^(?:publié|mis en ligne|posted|published|veröffentlicht|publicado|pubblicato|le|am|on|el|il)\b\s*(?:le|am|on|el|il)?\s*:?\s*",
+    re.I)
 
 
-def parse_date(raw: str | None) -> datetime | None:
-    """A timezone-aware datetime from an ISO 8601, RFC 2822 or plain date string."""
+def parse_date(raw: str | None, language: str | None = None) -> datetime | None:
+    """A timezone-aware datetime from an ISO 8601, RFC 2822 or plain date string; with the
+    page's language, also from a date written in words ("12 novembre 2024 à 18h40") by
+    dateparser. A value without an offset is taken as UTC as written (its day never moves)."""
     if not raw or not isinstance(raw, str):
         return None
     raw = raw.strip()
@@ -59,11 +67,37 @@ def parse_date(raw: str | None) -> datetime | None:
                 value = dateutil_parser.parse(raw, tzinfos=_ZONES)
             except (ValueError, OverflowError, TypeError):
                 value = None
+        if value is None and language and len(raw) < 80 and re.search(r"\d", raw):
+            value = _in_words(raw, language)
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value if value >= _EARLIEST else None
+
+
+def _in_words(raw: str, language: str) -> datetime | None:
+    import dateparser  # imported on first use: it takes half a second to load
+
+    try:
+        return dateparser.parse(raw, languages=[language], settings={"PREFER_DATES_FROM": "past",
+                                                                      "REQUIRE_PARTS": ["day", "month", "year"]})
+    except (ValueError, TypeError, OverflowError, KeyError):
+        return None
+
+
+def dateline_date(tree: HtmlElement, language: str | None) -> datetime | None:
+    """The date of the page's visible dateline (a <time> without machine value, an element whose
+    class or itemprop says date), read in the page's language; the fallback when the page's
+    metadata gives none."""
+    for node in tree.xpath(_DATELINE)[:DATELINE_NODES]:
+        text = " ".join(node.text_content().split())
+        if 6 <= len(text) <= 80:
+            text = _DATELINE_LABEL.sub("", text)
+            found = parse_date(text, language)
+            if found is not None:
+                return found
+    return None
 
 
 def url_date(url: str) -> datetime | None:
@@ -91,10 +125,11 @@ def page_dates(page: PageMeta, tree: HtmlElement) -> tuple[list[datetime], list[
     return [d for d in published if d], [d for d in modified if d]
 
 
-def guess_date(tree: HtmlElement, url: str) -> datetime | None:
-    """Last resort when the page, the URL and the feed give no date: htmldate's quick
-    heuristics (bylines, date-like elements), never its slow extensive search."""
-    found = find_date(tree, url=url, extensive_search=False, original_date=True)
+def guess_date(tree: HtmlElement, url: str, *, extensive: bool = False) -> datetime | None:
+    """Last resort when the page, the URL and the feed give no date: htmldate's heuristics
+    (bylines, date-like elements; with ``extensive``, also dates in the page's text, as
+    trafilatura does)."""
+    found = find_date(tree, url=url, extensive_search=extensive, original_date=True)
     return parse_date(found) if found else None
 
 

@@ -10,18 +10,28 @@ from urllib.parse import urljoin, urlsplit
 
 import tldextract
 from lxml.html import HtmlElement
+from trafilatura.metadata import extract_author
+
+from crawler.text_titles import SEPARATORS, strip_site_parts
 
 _TLD = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=())  # bundled snapshot, no network
 _ARTICLE_TYPES = re.compile(r"Article|BlogPosting|Report|WebPage|NewsArticle|LiveBlogPosting", re.I)
 _BYLINE_PREFIX = re.compile(
-    r"^\s*(?:(?:written|posted|published|reported)\s+)?(?:par|by|von|por|di|de|door|av|af|from)\s*[:\-]?\s+",
+    r"^\s*(?:(?:written|posted|published|reported|veröffentlicht|geschrieben|verfasst|publié|écrit|rédigé"
+    r"|publicado|escrito|pubblicato|scritto)\s+)?(?:par|by|von|por|di|de|door|av|af|from|da)\s*[:\-]?\s+"
+    r"|^\s*(?:author|authors|autor|autorin|autoren|auteur|auteurs|autore|autori|redaktion|texte?)\s*[:\-]\s*",
     re.I,
+)
+# a label glued to the name by a page that drops the space between two elements:
+# "AuthorAndreas Kalt", "Veröffentlicht vonChris Jung", "ByJane Doe"
+_GLUED_PREFIX = re.compile(
+    r"^\s*(?i:(?:written|posted|published|veröffentlicht|geschrieben|publié|écrit|publicado|escrito|pubblicato"
+    r"|scritto)\s+(?:by|von|par|por|da|di)|author|autor|autorin|auteur|autore|by)(?=[A-ZÄÖÜÀ-Ý][a-zà-ÿ])"
 )
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\|| and | et | und | y | e | ed )\s*", re.I)
 _AUTHOR_NOISE = re.compile(r"https?://|www\.|@|\d|\bmin\b")
-_CREDENTIALS = frozenset("ms ma ba bs bsc msc md phd rd rn mph dds cpa mba jr sr dr prof".split())
+_CREDENTIALS = frozenset("ms ma ba bs bsc msc md phd rd rdn ldn rn mph dds cpa mba jr sr dr prof".split())
 _NOISE_WORDS = re.compile(r"\b(?:updated|mis à jour|publié|published|aktualisiert|actualizado|aggiornato)\b", re.I)
-_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+|\s+::\s+")
 _LANG = re.compile(r"^([a-zA-Z]{2})(?:[-_]|$)")
 
 
@@ -100,6 +110,8 @@ def site_name(page: PageMeta) -> str | None:
 
 
 def title_of(page: PageMeta, site: str) -> str | None:
+    """The first title the page gives (og:title, twitter:title, JSON-LD headline, <h1>, <title>)
+    without the parts that are the site's name, host, acronym or a date (crawler.text_titles)."""
     for candidate in (
         page.metas.get("og:title"),
         page.metas.get("twitter:title"),
@@ -108,23 +120,20 @@ def title_of(page: PageMeta, site: str) -> str | None:
         page.html_title,
     ):
         if candidate:
-            return strip_site_suffix(candidate, [site_name(page), site])
+            return headline_within(strip_site_parts(candidate, [site_name(page), site]), page.h1)
     return None
 
 
-def strip_site_suffix(title: str, names: list[str | None]) -> str:
-    """Drop a trailing (or leading) " - SiteName" part of a title."""
-    parts = _TITLE_SEPARATORS.split(title)
-    if len(parts) < 2:
+def headline_within(title: str, h1: str | None) -> str:
+    """The visible headline when the title is it plus parts around it ("Opinion | <h1>",
+    "<h1> - Auto News"): the h1 must be whole separator-delimited parts of the title."""
+    if not h1 or h1 == title or len(h1) < 10:
         return title
-    keys = {squash(n) for n in names if n} | {squash(n.split(".")[0]) for n in names if n and "." in n}
-    keys.discard("")
-    last, first = squash(parts[-1]), squash(parts[0])
-    separators = _TITLE_SEPARATORS.findall(title)
-    if last and any(last == k or last in k or k in last for k in keys):
-        return title[: title.rfind(separators[-1])].strip() or title
-    if first and any(first == k or k in first for k in keys) and len(parts) == 2:
-        return title[title.find(separators[0]) + len(separators[0]) :].strip() or title
+    pieces = SEPARATORS.split(title)
+    for start in range(len(pieces)):
+        for end in range(start + 1, len(pieces) + 1):
+            if (start, end) != (0, len(pieces)) and squash(" ".join(pieces[start:end])) == squash(h1):
+                return h1
     return title
 
 
@@ -137,6 +146,9 @@ def author_of(page: PageMeta, tree: HtmlElement) -> str | None:
     names: list[str] = []
     if value:
         for item in value if isinstance(value, list) else [value]:
+            # an organisation as "author" (often the publisher itself) yields to a person byline
+            if isinstance(item, dict) and "Organization" in str(item.get("@type")):
+                continue
             name = _name(item)
             if name:
                 names.extend(clean_authors(name))
@@ -154,16 +166,21 @@ def author_of(page: PageMeta, tree: HtmlElement) -> str | None:
             names = clean_authors(node.text_content())
             if names:
                 break
+    if not names:  # trafilatura's byline search, then an organisation named as author
+        names = clean_authors(extract_author(tree) or "")
+    if not names and value:
+        names = [n for item in (value if isinstance(value, list) else [value]) for n in clean_authors(_name(item) or "")]
     return ", ".join(dict.fromkeys(names)) or None
 
 
 def clean_authors(raw: str) -> list[str]:
     """Names from a byline: prefixes ("Par", "By", "Von"...) removed, several names split."""
     text = " ".join(raw.split())
+    text = _GLUED_PREFIX.sub("", text)
     text = _BYLINE_PREFIX.sub("", text)
     names = []
     for part in _AUTHOR_SPLIT.split(text):
-        part = _BYLINE_PREFIX.sub("", part).strip(" .-–—:|")
+        part = _BYLINE_PREFIX.sub("", _GLUED_PREFIX.sub("", part)).strip(" .-–—:|")
         if not part or len(part) > 60 or len(part.split()) > 5 or _AUTHOR_NOISE.search(part) or _NOISE_WORDS.search(part):
             continue
         if names and part.replace(".", "").casefold() in _CREDENTIALS:
@@ -193,8 +210,11 @@ def canonical_of(tree: HtmlElement, url: str) -> str | None:
         href = href.strip()
         if not href:
             continue
-        absolute = urljoin(url, href)
-        if urlsplit(absolute).scheme not in ("http", "https"):
+        try:
+            absolute = urljoin(url, href)
+            if urlsplit(absolute).scheme not in ("http", "https"):
+                return None
+        except ValueError:  # a malformed href ("https://[x]/")
             return None
         return absolute if same_site(absolute, url) else None
     return None

@@ -33,7 +33,8 @@ def lines_of(texts):
 # -- archive/furniture.py ---------------------------------------------------------------------
 
 def test_threshold_is_five_pages_and_thirty_percent():
-    assert furniture.threshold(1) == furniture.threshold(16) == 5
+    assert furniture.threshold(1) == furniture.threshold(2) == furniture.threshold(16) == 5
+    assert furniture.threshold(3) == 3 and furniture.threshold(4) == 4  # every page of a small site
     assert furniture.threshold(17) == 6
     assert furniture.threshold(1000) == 300
 
@@ -43,13 +44,37 @@ def test_a_line_becomes_furniture_on_its_fifth_page_a_shared_quote_does_not(db):
     for page in range(1, 6):
         texts = [NEWSLETTER, f"Paragraphe propre à la page {page}."] + ([QUOTE] if page <= 2 else [])
         now = furniture.learn_page(db, site, lines_of(texts))
-        assert (line_fingerprint(NEWSLETTER) in now) == (page == 5)
+        # on every page from the third on (small site), and still at five (the general rule)
+        assert (line_fingerprint(NEWSLETTER) in now) == (page >= 3)
     with db.session() as session:
         assert furniture.learned_pages(session, "www.example.org") == 5
         assert furniture.furniture_fingerprints(session, site) == {line_fingerprint(NEWSLETTER)}
         lines = {line.sample: line for line in furniture.site_lines(session, site)}
     assert lines[NEWSLETTER].pages == 5 and lines[NEWSLETTER].status == "learned"
     assert lines[QUOTE].pages == 2 and lines[QUOTE].status == "counting"
+
+
+def test_a_sign_off_on_every_page_of_a_small_site_is_furniture_a_shared_quote_is_not(db):
+    site = "petit-journal.example"
+    sign_off = "Have a news tip? Email the newsroom at tips@petit-journal.example, we read everything."
+    for page in range(1, 4):
+        texts = [sign_off, f"Paragraph of article {page}."] + ([QUOTE] if page >= 2 else [])
+        now = furniture.learn_page(db, site, lines_of(texts))
+        assert (line_fingerprint(sign_off) in now) == (page == 3)
+    with db.session() as session:
+        assert furniture.furniture_fingerprints(session, site) == {line_fingerprint(sign_off)}
+    # a fourth page without the sign-off: it is no longer on every page, the quote on 3 of 4 neither
+    furniture.learn_page(db, site, lines_of(["Paragraph of article 4.", QUOTE]))
+    with db.session() as session:
+        assert furniture.furniture_fingerprints(session, site) == frozenset()
+
+
+def test_lines_on_every_page_of_a_batch():
+    sign_off, quote = line_fingerprint("Email the newsroom."), line_fingerprint(QUOTE)
+    pages = [{sign_off, quote, 1}, {sign_off, quote, 2}, {sign_off, 3}]
+    assert furniture.lines_on_every_page(pages) == {sign_off}
+    assert furniture.lines_on_every_page(pages[:2]) == frozenset()  # two pages: a shared quote stays
+    assert furniture.lines_on_every_page([]) == frozenset()
 
 
 def test_a_line_on_few_pages_of_a_big_site_is_not_furniture(db):
@@ -117,26 +142,26 @@ def current_texts(db) -> dict[str, str]:
 
 def test_pipeline_learns_furniture_and_recleans_older_articles(pipelines):
     base = "https://www.exemple.fr/2024/11/"
-    for n in range(4):
-        pipelines(f"{base}{n}/", page_html(n, [NEWSLETTER] + ([QUOTE] if n < 2 else [])))
+    for n in range(2):
+        pipelines(f"{base}{n}/", page_html(n, [NEWSLETTER, QUOTE]))
     texts = current_texts(pipelines.db)
-    assert all(NEWSLETTER in text for text in texts.values())  # 4 pages: still counting
+    assert all(NEWSLETTER in text for text in texts.values())  # 2 pages: still counting
 
-    pipelines(f"{base}4/", page_html(4, [NEWSLETTER]))  # the fifth page makes it furniture
+    pipelines(f"{base}2/", page_html(2, [NEWSLETTER]))  # on every one of 3 pages: furniture
     texts = current_texts(pipelines.db)
-    assert len(texts) == 5 and not any(NEWSLETTER in text for text in texts.values())
+    assert len(texts) == 3 and not any(NEWSLETTER in text for text in texts.values())
     assert sum(QUOTE in text for text in texts.values()) == 2  # shared by two articles: text
     with pipelines.db.session() as session:
         counts = dict(session.execute(select(Article.canonical_url, Article.revision_count)).all())
-    # each got a re-cleaned revision (the fifth too: it was archived before its lines were counted)
-    assert sorted(counts.values()) == [2, 2, 2, 2, 2]
-    assert pipelines.stats.get_value("newsarchive/furniture/recleaned") == 5
+    # each got a re-cleaned revision (the third too: it was archived before its lines were counted)
+    assert sorted(counts.values()) == [2, 2, 2]
+    assert pipelines.stats.get_value("newsarchive/furniture/recleaned") == 3
 
-    item = pipelines(f"{base}5/", page_html(5, [NEWSLETTER]))  # removed at once from new pages
+    item = pipelines(f"{base}3/", page_html(3, [NEWSLETTER]))  # removed at once from new pages
     assert NEWSLETTER not in item["article"].text
     with pipelines.db.session() as session:  # ... and still counted, so it stays learned
         lines = {line.sample: line for line in furniture.site_lines(session, "exemple.fr")}
-    assert lines[NEWSLETTER].pages == 6
+    assert lines[NEWSLETTER].pages == 4 and lines[NEWSLETTER].status == "learned"
 
 
 def test_pipeline_learns_each_page_once(pipelines):
@@ -197,8 +222,8 @@ def test_pinning_a_line_recleans_the_archived_articles_that_hold_it(pipelines, s
 
 
 def test_reclean_is_bounded(pipelines):
-    for n in range(3):
-        pipelines(f"https://www.exemple.fr/2024/11/{n}/", page_html(n, [NEWSLETTER]))
+    for n in range(4):  # on 3 pages of 4: not furniture yet
+        pipelines(f"https://www.exemple.fr/2024/11/{n}/", page_html(n, [NEWSLETTER] if n else []))
     seen = []
 
     def reextract(body, url, headers, fetched_at):

@@ -1,0 +1,68 @@
+"""Lists of links to other articles of the same site ("Sur le même sujet", "Related", "Ver
+también", whatever the heading says, in any language), recognised by structure and removed
+before extraction.
+
+A list is furniture when it has at least MIN_ITEMS items and every item is essentially one link
+(LINKED_SHARE of its text) to another page of the same site. Lists of steps or facts (text, not
+links), tables of contents (links within the page) and source lists (links to other sites) stay.
+A short label just before such a list (a heading or a line of a few words with no sentence end)
+goes with it.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from lxml.html import HtmlElement
+
+from crawler.text_select import is_internal_link
+
+MIN_ITEMS = 2
+LINKED_SHARE = 0.8
+LABEL_MAX_WORDS = 8
+_SENTENCE_END = re.compile(r"[.!?…]['\"»”’)]*$")
+_LABEL_TAGS = {"h2", "h3", "h4", "h5", "h6", "p", "strong", "b", "span", "div"}
+
+
+def _item_is_one_internal_link(item: HtmlElement, host: str, path: str) -> bool:
+    text = " ".join(item.text_content().split())
+    if not text:
+        return False
+    links = [a for a in item.iter("a") if is_internal_link(a.get("href"), host, path)]
+    if not links:
+        return False
+    linked = sum(len(" ".join(a.text_content().split())) for a in links)
+    return linked >= LINKED_SHARE * len(text)
+
+
+def is_related_list(node: HtmlElement, host: str, path: str) -> bool:
+    items = [child for child in node if isinstance(child.tag, str) and child.tag == "li"]
+    return len(items) >= MIN_ITEMS and all(_item_is_one_internal_link(item, host, path) for item in items)
+
+
+def _label_before(node: HtmlElement) -> HtmlElement | None:
+    previous = node.getprevious()
+    while previous is not None and not isinstance(previous.tag, str):
+        previous = previous.getprevious()
+    if previous is None or previous.tag not in _LABEL_TAGS or previous.find(".//a") is not None:
+        return None
+    text = " ".join(previous.text_content().split())
+    if not text or len(text.split()) > LABEL_MAX_WORDS or _SENTENCE_END.search(text):
+        return None
+    return previous
+
+
+def drop_related_lists(tree: HtmlElement, url: str) -> int:
+    """Remove same-site link lists (and their label) from the tree; returns how many."""
+    parts = urlsplit(url)
+    host, path = parts.hostname or "", parts.path.rstrip("/")
+    doomed = [node for node in tree.iter("ul", "ol") if is_related_list(node, host, path)]
+    for node in doomed:
+        if node.getparent() is None:
+            continue
+        label = _label_before(node)
+        if label is not None:
+            label.drop_tree()
+        node.drop_tree()
+    return len(doomed)

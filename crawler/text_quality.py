@@ -1,0 +1,30 @@
+"""Text that is not an article whatever the page says: no sentences, or one word repeated.
+
+A page whose "article" is one word repeated 300,000 times, a keyword list or a table of numbers
+is junk: the extractor marks it (Article.rejected) and the pipeline drops it with the reason.
+A short text without a sentence (a caption, a one-line brief) is not judged: too little to tell.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"\w+")
+_SENTENCE = re.compile(r"\w[^.!?。！？]{10,}[.!?。！？…]")
+JUDGED_WORDS = 60  # texts shorter than this are not judged
+MIN_DISTINCT_SHARE = 0.1  # below this share of distinct words, a text repeats itself
+PROSE_LINE_WORDS = 12  # a line this long without a full stop is still prose (unpunctuated writing)
+
+
+def rejection_reason(text: str) -> str | None:
+    """"repetitive", "no-sentences" or None for a text that may be an article."""
+    words = _WORD.findall(text.casefold())
+    if len(words) < JUDGED_WORDS:
+        return None
+    if len(set(words)) < MIN_DISTINCT_SHARE * len(words):
+        return "repetitive"
+    if _SENTENCE.search(text):
+        return None
+    if any(len(set(_WORD.findall(line))) >= PROSE_LINE_WORDS for line in text.splitlines()):
+        return None
+    return "no-sentences"

@@ -1,0 +1,156 @@
+"""The failures seen on real publishers' pages (issue 12), each on a small stored page of our own
+(tests/fixtures/extract/): teaser vs full article, leaky fallback, in-body related lists in five
+languages, junk text, glued byline labels, title suffixes, a French dateline, short syndicated
+copies. Sign-offs on small sites are in test_furniture_learning.py."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from trafilatura.utils import load_html
+
+from archive.store import ArticleFields, Outcome, Page, save_article
+from crawler.extract import extract
+from crawler.pipelines import NotAnArticle  # noqa: F401  (the pipeline's drop reason exists)
+from crawler.text_dates import dateline_date, parse_date
+from crawler.text_linklists import drop_related_lists
+from crawler.text_quality import rejection_reason
+from crawler.text_titles import shared_affixes, strip_affixes
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extract"
+WATER = [
+    "The regional water authority announced on Monday that it will spend two hundred million euros",
+    "Engineers found that nearly a third of the network was laid before 1960",
+    "Residents of the hill villages, who suffered the longest cuts in August",
+    "The authority's director said the first works would begin in March",
+    "Opposition councillors asked for an independent audit of the contracts",
+    "The plan still needs the approval of the regional assembly",
+]
+
+
+def extracted(name: str, url: str = "https://valley-courier.example/region/water-plan"):
+    return extract((FIXTURES / name).read_bytes(), url, encoding="utf-8")
+
+
+def test_a_teaser_box_does_not_win_over_the_full_article():
+    text = extracted("teaser_vs_full.html").text
+    for paragraph in WATER:
+        assert paragraph in text, paragraph
+
+
+def test_the_fallback_does_not_pull_in_other_stories_tables_or_live_posts():
+    text = extracted("leaky_fallback.html").text
+    for paragraph in WATER[:3]:
+        assert paragraph in text
+    for leak in ("Other story number", "Thousands of visitors", "Team 3", "Live update", "motorway"):
+        assert leak not in text, leak
+
+
+CASES = json.loads((FIXTURES / "related_list_cases.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("lang", sorted(CASES))
+def test_in_body_related_list_is_removed_whatever_its_label(lang):
+    case = CASES[lang]
+    article = extracted(f"related_list_{lang}.html", f"https://journal.example/{lang}/plan")
+    lines = article.text.split("\n")
+    for paragraph in case["paragraphs"]:
+        assert paragraph in lines  # every paragraph kept, around the list too
+    for headline in case["headlines"]:
+        assert headline not in article.text
+    assert case["label"] not in article.text
+
+
+def test_steps_and_external_source_lists_are_kept():
+    text = extracted("related_list_en.html", "https://journal.example/en/plan").text
+    assert "Step one: read the plan on the council's website before the hearing." in text
+    # the structural rule leaves lists of links to other sites alone (trafilatura's precise pass
+    # may still drop a list that is only links: that is its rule, not ours)
+    tree = load_html((FIXTURES / "related_list_en.html").read_text(encoding="utf-8"))
+    assert drop_related_lists(tree, "https://journal.example/en/plan") == 1
+    remaining = " ".join(tree.xpath("string(//body)").split())
+    assert "National statistics office, 2024 housing report" in remaining and "Step one" in remaining
+    assert "Council delays vote" not in remaining
+
+
+def test_one_word_repeated_is_not_an_article():
+    article = extracted("junk_repeated_word.html")
+    assert article.rejected == "repetitive" and article.blocked is None
+    huge = ("<html><body><article><p>" + " ".join(["spam"] * 300_000) + "</p></article></body></html>").encode()
+    assert extract(huge, "https://junk.example/a").rejected == "repetitive"
+    assert extracted("teaser_vs_full.html").rejected is None
+
+
+def test_text_without_sentences_is_rejected_short_text_is_not_judged():
+    keywords = "\n".join(f"cheap flights {city} hotel deals" for city in
+                         ("paris", "rome", "berlin", "madrid", "lisbon", "vienna", "prague", "dublin", "oslo",
+                          "athens", "warsaw", "zurich", "brussels"))
+    assert rejection_reason(keywords) == "no-sentences"
+    assert rejection_reason("Breaking: bridge closed") is None
+    assert rejection_reason("\n".join(WATER)) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "author", "title"),
+    [
+        ("meta_author_glued.html", "Andreas Kalt", "Zinsen steigen weiter"),
+        ("meta_published_by_glued.html", "Chris Jung", "Stadtrat beschließt Wohnungsbauplan"),
+    ],
+)
+def test_glued_byline_labels_and_title_suffixes_are_removed(name, author, title):
+    article = extracted(name, "https://www.boersen-zeitung.de/a" if "author" in name else "https://www.dw.com/de/a")
+    assert article.author == author
+    assert article.title == title
+
+
+def test_french_dateline_in_words_is_read_without_moving_the_day():
+    article = extracted("meta_french_date.html", "https://journal.example/fr/reforme")
+    assert article.published is not None and article.published.date() == date(2024, 11, 12)
+    # the dateparser fallback, by the page's language
+    tree = load_html((FIXTURES / "meta_french_date.html").read_text(encoding="utf-8"))
+    found = dateline_date(tree, "fr")
+    assert (found.date(), found.hour, found.minute) == (date(2024, 11, 12), 18, 40)
+    assert parse_date("12 novembre 2024 à 18h40", "fr").date() == date(2024, 11, 12)
+    assert parse_date("12 novembre 2024 à 18h40") is None  # no language: not guessed
+
+
+def test_date_only_metadata_keeps_its_day():
+    html = ('<html><head><meta property="article:published_time" content="2024-11-12"></head><body><article>'
+            + "".join(f"<p>{p} and more words to make a sentence.</p>" for p in WATER) + "</article></body></html>")
+    assert extract(html.encode(), "https://journal.example/a").published.date() == date(2024, 11, 12)
+
+
+def test_a_site_shared_title_affix_is_learned_from_all_its_titles():
+    titles = ["Zinsen steigen weiter | Börsen-Zeitung", "Dax: Anleger vorsichtig | Börsen-Zeitung",
+              "Fed hält Kurs | Börsen-Zeitung"]
+    affixes = shared_affixes(titles)
+    assert affixes == ("", " | Börsen-Zeitung")
+    assert strip_affixes("Neue Anleihe | Börsen-Zeitung", affixes) == "Neue Anleihe"
+    assert shared_affixes(titles[:2]) == ("", "")  # two titles are not enough
+    assert shared_affixes(["Brexit: what next", "Brexit: the vote", "Budget: what changes"]) == ("", "")
+
+
+def _save(db, url: str, name: str):
+    article = extract((FIXTURES / name).read_bytes(), url, encoding="utf-8")
+    return article, save_article(db, Page(url=url, status=200, headers=[], body=(FIXTURES / name).read_bytes()),
+                                 ArticleFields(text=article.text, title=article.title))
+
+
+def test_short_syndicated_copy_is_a_duplicate_and_a_same_site_story_is_not(db):
+    original, saved = _save(db, "https://lake-gazette.example/news/forest-fire", "syndication_original.html")
+    assert "Drought: the lake" not in original.text and len(original.text.split("\n")) == 4
+    copy_article, copy = _save(db, "https://other-daily.example/2024/fire-under-control", "syndication_copy.html")
+    assert copy.outcome is Outcome.DUPLICATE and copy.duplicate_of == saved.canonical_url
+    # same site, same lead paragraph and furniture, a different story: not a copy
+    _, other = _save(db, "https://lake-gazette.example/news/village-fair", "syndication_same_site_other.html")
+    assert other.outcome is Outcome.NEW and other.duplicate_of is None
+
+
+def test_malformed_links_do_not_break_extraction():
+    links = "".join(f'<li><a href="https://[ccpa-preferences]/{i}">Privacy preferences link {i} here</a></li>' for i in range(3))
+    html = ("<html><body><article>" + "".join(f"<p>{p}, the report said.</p>" for p in WATER)
+            + f"<ul>{links}</ul></article></body></html>")
+    assert WATER[0] in extract(html.encode(), "https://journal.example/a").text
