@@ -1,0 +1,116 @@
+"""How a search's matches split by site, language, month, edited or not, copy or not.
+
+The counts beside each filter of the web app's search page: choosing a value gives that many
+results. Each facet is counted under every other active filter but not its own, so a page
+narrowed to one site still shows how many matches the other sites have; the date range is the
+exception (counted inside it), so the month counts describe the range chosen.
+
+Cost. Counting cannot stop early the way ranking does (archive/search.py): it walks every match.
+One grouped query serves all facets (site, language, edited, copy, month per group; a few
+hundred groups), and the walk is bounded to the newest FACET_CAP matches: on a query matching
+more, every count is a lower bound and `capped` says so. About 25 ms per 10,000 matches walked
+on SQLite (see bench/web.py). Without a query the walk is over the newest archived articles.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from archive.search import Filters, Query, _id_bounds, _is_sqlite, _statement
+from archive.urls import normalize_site
+
+FACET_CAP = 50_000
+
+
+@dataclass(frozen=True)
+class Group:
+    site: str
+    language: str | None
+    revised: bool
+    copy: bool
+    month: str | None  # "YYYY-MM" (UTC) of publication, None when undated
+    count: int
+
+
+@dataclass
+class Facets:
+    total: int  # matches passing every filter
+    capped: bool  # more matches than FACET_CAP: counts are lower bounds
+    sites: list[tuple[str, int]] = field(default_factory=list)  # most first
+    languages: list[tuple[str | None, int]] = field(default_factory=list)
+    months: list[tuple[str | None, int]] = field(default_factory=list)  # oldest first, undated last
+    revised: int = 0
+    never_revised: int = 0
+    copies: int = 0
+    originals: int = 0
+
+
+def _passes(group: Group, filters: Filters, skip: str) -> bool:
+    if skip != "site" and filters.site and group.site != normalize_site(filters.site):
+        return False
+    if skip != "language" and filters.language and group.language != filters.language.lower():
+        return False
+    if skip != "revised" and filters.has_revisions is not None and group.revised != filters.has_revisions:
+        return False
+    if skip != "copy" and not filters.include_duplicates and group.copy:
+        return False
+    return True
+
+
+def facet_counts(session: Session, query: Query | None, filters: Filters | None = None, *,
+                 cap: int = FACET_CAP) -> Facets:
+    """The facets of the matches of `query` (None: every article) under `filters` (see module doc)."""
+    filters = filters or Filters()
+    groups, walked = _groups(session, query, filters, cap)
+    facets = Facets(total=sum(g.count for g in groups if _passes(g, filters, "")), capped=walked >= cap)
+    tallies = {name: Counter() for name in ("site", "language", "revised", "copy", "month")}
+    for g in groups:
+        for name in ("site", "language", "revised", "copy"):
+            if _passes(g, filters, name):
+                tallies[name][getattr(g, name)] += g.count
+        if _passes(g, filters, ""):
+            tallies["month"][g.month] += g.count
+    facets.sites = sorted(tallies["site"].items(), key=lambda kv: (-kv[1], kv[0]))
+    facets.languages = sorted(tallies["language"].items(), key=lambda kv: (-kv[1], kv[0] or "~"))
+    facets.months = sorted(tallies["month"].items(), key=lambda kv: kv[0] or "~")
+    facets.revised, facets.never_revised = tallies["revised"][True], tallies["revised"][False]
+    facets.copies, facets.originals = tallies["copy"][True], tallies["copy"][False]
+    return facets
+
+
+def _groups(session: Session, query: Query | None, filters: Filters, cap: int) -> tuple[list[Group], int]:
+    """(groups of the newest `cap` matches inside the date range, how many matches were walked)."""
+    dates = Filters(since=filters.since, until=filters.until)
+    condition, params = dates.sql("a")
+    where = f" AND {condition}" if condition else ""
+    sqlite = _is_sqlite(session)
+    if sqlite and (filters.since or filters.until):
+        bounds = _id_bounds(session, dates)
+        if bounds == (None, None):
+            return [], 0
+        if bounds is not None:
+            where += " AND a.id BETWEEN :id_low AND :id_high"
+            params["id_low"], params["id_high"] = bounds
+    if query is None:
+        matches = f"SELECT a.id FROM articles a WHERE 1 = 1{where} ORDER BY a.id DESC LIMIT :cap"
+    elif sqlite:
+        matches = (f"SELECT f.rowid AS id FROM article_fts f JOIN articles a ON a.id = f.rowid "
+                   f"WHERE article_fts MATCH :q{where} ORDER BY f.rowid DESC LIMIT :cap")
+        params["q"] = query.fts5()
+    else:
+        matches = (f"SELECT s.article_id AS id FROM article_search s JOIN articles a ON a.id = s.article_id "
+                   f"WHERE s.document @@ to_tsquery('simple', :q){where} ORDER BY s.article_id DESC LIMIT :cap")
+        params["q"] = query.tsquery()
+    # SQLite keeps UTC timestamps as "YYYY-MM-DD HH:MM:SS..." text; PostgreSQL as timestamptz.
+    month = "substr(a.published, 1, 7)" if sqlite else "to_char(a.published AT TIME ZONE 'UTC', 'YYYY-MM')"
+    params["cap"] = cap
+    rows = session.execute(_statement(
+        f"SELECT a.site, a.language, a.revision_count > 1 AS revised, a.duplicate_of_id IS NOT NULL AS copy, "
+        f"{month} AS month, count(*) AS n FROM ({matches}) m JOIN articles a ON a.id = m.id "
+        f"GROUP BY a.site, a.language, a.revision_count > 1, a.duplicate_of_id IS NOT NULL, {month}",
+        params), params).all()
+    groups = [Group(r.site, r.language, bool(r.revised), bool(r.copy), r.month, r.n) for r in rows]
+    return groups, sum(g.count for g in groups)
