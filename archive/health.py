@@ -51,9 +51,8 @@ def articles_per_day(session: Session, now: datetime, days: int = 14) -> dict[in
     Every source that archived something in the window gets `days` (day, count) pairs, oldest
     first, zeros included; articles without a source are under None. One grouped query.
     """
-    today = now.astimezone(timezone.utc).date()
-    first = today - timedelta(days=days - 1)
-    since = datetime.combine(first, datetime.min.time(), tzinfo=timezone.utc)
+    span = recent_days(now, days)
+    since = datetime.combine(span[0], datetime.min.time(), tzinfo=timezone.utc)
     dialect = session.get_bind().dialect.name
     # SQLite keeps UTC timestamps as text ("YYYY-MM-DD HH:MM:SS..."); PostgreSQL as timestamptz.
     day = func.substr(Article.first_seen, 1, 10) if dialect == "sqlite" else \
@@ -64,8 +63,13 @@ def articles_per_day(session: Session, now: datetime, days: int = 14) -> dict[in
             .group_by(Article.source_id, day)):
         when = date.fromisoformat(when) if isinstance(when, str) else when
         counts.setdefault(source_id, {})[when] = count
-    span = [first + timedelta(days=i) for i in range(days)]
     return {source_id: [(d, by_day.get(d, 0)) for d in span] for source_id, by_day in counts.items()}
+
+
+def recent_days(now: datetime, days: int) -> list[date]:
+    """The last `days` UTC days, today included, oldest first."""
+    today = now.astimezone(timezone.utc).date()
+    return [today - timedelta(days=days - 1 - i) for i in range(days)]
 
 
 def recent_runs(session: Session, limit: int) -> list[dict]:

@@ -43,3 +43,17 @@ def snippet_pieces(body: str, query_words: set[str], *, width: int = SNIPPET_WOR
 def render_snippet(pieces: list[tuple[str, bool]]) -> str:
     """The pieces as one line, query words in [brackets] (the CLI's and the API's snippet)."""
     return "".join(f"[{text}]" if matched else text for text, matched in pieces)
+
+
+def marked_pieces(text: str, query_words: set[str]) -> list[tuple[str, bool]]:
+    """All of `text` (a title) as (text, is a query word) pieces, nothing left out or collapsed."""
+    pieces, cursor = [], 0
+    for s, e, w in word_spans(text):
+        if w in query_words:
+            if s > cursor:
+                pieces.append((text[cursor:s], False))
+            pieces.append((text[s:e], True))
+            cursor = e
+    if cursor < len(text):
+        pieces.append((text[cursor:], False))
+    return pieces
