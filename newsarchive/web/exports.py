@@ -17,7 +17,7 @@ from archive.dedup import fold
 from archive.models import Article
 from archive.search import search
 from newsarchive.web.params import read_search
-from newsarchive.web.streaming import stream
+from newsarchive.web.streaming import WriterStream, response_body
 
 MEDIA_TYPES = {"jsonl": "application/x-ndjson; charset=utf-8", "csv": "text/csv; charset=utf-8",
                "warc": "application/warc"}
@@ -58,7 +58,7 @@ def export(request: Request):
             else:
                 exporter.write_warc(session, out, filename=name, **selection)
 
-    return StreamingResponse(stream(write, binary=format_ == "warc"), media_type=MEDIA_TYPES[format_],
+    return StreamingResponse(response_body(WriterStream(write, binary=format_ == "warc")), media_type=MEDIA_TYPES[format_],
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -1,6 +1,6 @@
 """Streaming what a file writer writes: archive/export.py's writers, unchanged, to an HTTP response.
 
-The writers take a file and write the whole export to it. `stream` runs one in a worker thread
+The writers take a file and write the whole export to it. `WriterStream` runs one in a thread
 with a file whose writes go to a small bounded queue, and yields the chunks as the response
 body: memory stays at a few chunks whatever the size of the export, and a slow client slows
 the writer down. When the client goes away, the next write raises and the writer stops (its
@@ -13,7 +13,9 @@ from __future__ import annotations
 import io
 import queue
 import threading
-from typing import Callable, Iterator
+from typing import AsyncIterator, Callable, Iterator
+
+from starlette.concurrency import iterate_in_threadpool
 
 CHUNK = 64 * 1024
 QUEUED_CHUNKS = 8
@@ -51,36 +53,57 @@ class _QueueFile(io.RawIOBase):
         return len(data)
 
 
-def stream(write: Callable[[io.IOBase], object], *, binary: bool) -> Iterator[bytes]:
-    """Run `write(file)` in a thread and yield what it writes. Text writers get a UTF-8 text file
-    (newline="" as csv wants); binary writers the byte stream."""
-    chunks: queue.Queue = queue.Queue(maxsize=QUEUED_CHUNKS)
-    stop = threading.Event()
-    failure: list[BaseException] = []
+class WriterStream:
+    """Runs `write(file)` in a thread; iterating yields what it writes. Text writers get a UTF-8
+    text file (newline="" as csv wants); binary writers the byte stream. `close()` (from any
+    thread) stops the writer at its next write."""
 
-    def run() -> None:
+    def __init__(self, write: Callable[[io.IOBase], object], *, binary: bool):
+        self.chunks: queue.Queue = queue.Queue(maxsize=QUEUED_CHUNKS)
+        self.stopped = threading.Event()
+        self.failure: list[BaseException] = []
+        self.worker = threading.Thread(target=self._run, args=(write, binary), name="newsarchive-export",
+                                       daemon=True)
+        self.worker.start()
+
+    def _run(self, write, binary: bool) -> None:
         try:
-            buffered = io.BufferedWriter(_QueueFile(chunks, stop), buffer_size=CHUNK)
+            buffered = io.BufferedWriter(_QueueFile(self.chunks, self.stopped), buffer_size=CHUNK)
             out = buffered if binary else io.TextIOWrapper(buffered, encoding="utf-8", newline="")
             write(out)
             out.flush()
         except ClientGone:
             pass
         except BaseException as exc:  # handed to the response, which aborts the transfer
-            failure.append(exc)
+            self.failure.append(exc)
         finally:
-            _put_until_stopped(chunks, _DONE, stop)
+            _put_until_stopped(self.chunks, _DONE, self.stopped)
 
-    worker = threading.Thread(target=run, name="newsarchive-export", daemon=True)
-    worker.start()
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            while not self.stopped.is_set():
+                try:
+                    item = self.chunks.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                if item is _DONE:
+                    break
+                yield item
+            self.worker.join()
+            if self.failure:
+                raise self.failure[0]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.stopped.set()
+
+
+async def response_body(chunks: WriterStream) -> AsyncIterator[bytes]:
+    """The chunks for a StreamingResponse, read in a worker thread; the writer is stopped however
+    the response ends (finished, client gone, cancelled)."""
     try:
-        while True:
-            item = chunks.get()
-            if item is _DONE:
-                break
-            yield item
-        worker.join()
-        if failure:
-            raise failure[0]
+        async for chunk in iterate_in_threadpool(iter(chunks)):
+            yield chunk
     finally:
-        stop.set()
+        chunks.close()
