@@ -18,8 +18,14 @@ from starlette.templating import Jinja2Templates
 TEMPLATES = Path(__file__).with_name("templates")
 
 
-def when(value: datetime | None, *, precise: bool = True) -> str:
-    """A UTC date-time as archivists read it: 2024-09-16 08:00 (UTC implied, said in the footer)."""
+def when(value: datetime | str | None, *, precise: bool = True) -> str:
+    """A UTC date-time as archivists read it: 2024-09-16 08:00 (UTC implied, said in the footer).
+    ISO 8601 text (the JSON records' dates) is read first."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
     if value is None:
         return "—"
     value = value.astimezone(timezone.utc) if value.tzinfo else value
