@@ -6,7 +6,7 @@ import pytest
 
 from archive import facets as facets_mod
 from archive.browse import latest
-from archive.facets import facet_counts
+from archive.facets import GroupCache, facet_counts
 from archive.search import Filters, parse_query, search
 from archive.store import ArticleFields, Page, save_article
 
@@ -95,3 +95,19 @@ def test_browsing_without_a_query(archive):
         assert newest[2].snippet.startswith("A night train")
         assert [h.title for h in latest(s, filters=Filters(has_revisions=True))] == ["Train 0"]
         assert [h.title for h in latest(s, limit=2, offset=1, filters=Filters(language="fr"))] == ["Original", "Train 5"]
+
+
+def test_cached_walks_are_reused_and_follow_the_archive(archive):
+    cache = GroupCache()
+    query = parse_query("train")
+    with archive.session() as s:
+        assert facet_counts(s, query, cache=cache).total == 9
+        assert facet_counts(s, query, Filters(site="autre.test", has_revisions=False), cache=cache).total == 2
+    assert len(cache.entries) == 1  # the site and edited filters were applied to the same walk
+    save(archive, "https://x.test/nouveau", "Un train de plus.", title="Nouveau", published=day(10, 2))
+    with archive.session() as s:
+        assert facet_counts(s, query, cache=cache).total == 10  # a new article: a new walk
+    save(archive, "https://x.test/nouveau", "Un train de plus, en retard.", title="Nouveau", published=day(10, 2))
+    with archive.session() as s:
+        assert facet_counts(s, query, cache=cache).revised == 2  # a new revision: a new walk too
+    assert len(cache.entries) == 3

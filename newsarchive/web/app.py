@@ -7,6 +7,7 @@ the archive is opened read-only anyway (`Database(url, readonly=True)`, see `ser
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -18,6 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from archive.db import Database
+from archive.facets import GroupCache
 from newsarchive.web import article_views, exports, search_views, security, sources_views
 from newsarchive.web.render import make_templates, page
 
@@ -58,4 +60,6 @@ def create_app(db: Database, *, token: str | None = None, allowed_hosts: set[str
     app.state.db = db
     app.state.token = token
     app.state.templates = make_templates()
+    app.state.workers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="newsarchive-facets")
+    app.state.facet_cache = GroupCache()
     return app

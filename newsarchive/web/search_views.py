@@ -1,8 +1,9 @@
 """The search page (`/`) and its JSON twin (`/api/search`): ranked hits, facets, pages.
 
 Without a query the page lists the newest archived articles under the same filters. One
-request costs one ranked search (or one walk down the newest articles) plus one facet count
-(archive/facets.py): both bounded, whatever the query.
+request costs one ranked search (or one walk down the newest articles) and one facet count
+(archive/facets.py), run side by side: both bounded, whatever the query; the count is reused
+while the archive does not change (paging, switching filters other than dates).
 """
 
 from __future__ import annotations
@@ -22,20 +23,27 @@ from newsarchive.web.render import page
 
 
 def run(request: Request, wanted: SearchRequest):
-    """(hits of the requested page, facets) for a checked request."""
-    with request.app.state.db.session() as session:
+    """(hits of the requested page, facets) for a checked request. The facets are counted in
+    another thread, on their own connection, while the hits are fetched: the page waits for the
+    slower of the two, not for both."""
+    state = request.app.state
+    if wanted.q and wanted.query is None:  # typed, but nothing to search for (the error says why)
+        return [], Facets(total=0, capped=False)
+    counting = state.workers.submit(count, state, wanted)
+    with state.db.session() as session:
         if wanted.query is not None:
             hits = search(session, wanted.query, filters=wanted.filters, limit=PER_PAGE, offset=wanted.offset,
                           order=wanted.sort)
-        elif wanted.q:  # typed, but nothing to search for (the error says why)
-            return [], Facets(total=0, capped=False)
+            for hit in hits:  # the query's words marked in the title too
+                hit.extra["title_pieces"] = marked_pieces(hit.title or "", wanted.query.words)
         else:
             hits = latest(session, filters=wanted.filters, limit=PER_PAGE, offset=wanted.offset)
-        facets = facet_counts(session, wanted.query, wanted.filters)
-    if wanted.query is not None:
-        for hit in hits:  # the query's words marked in the title too
-            hit.extra["title_pieces"] = marked_pieces(hit.title or "", wanted.query.words)
-    return hits, facets
+    return hits, counting.result()
+
+
+def count(state, wanted: SearchRequest) -> Facets:
+    with state.db.session() as session:
+        return facet_counts(session, wanted.query, wanted.filters, cache=state.facet_cache)
 
 
 def pages(wanted: SearchRequest, facets: Facets) -> dict:
