@@ -90,16 +90,16 @@ def read_search(params: QueryParams) -> SearchRequest:
         elif value:
             setattr(request, name, value)
     request.page = _page(params.get("page"), request.errors)
+    revised = {"yes": True, "no": False}.get(request.revised)
+    hide_copies = request.duplicates == "hide"
     try:
         request.filters = build_filters(request.site or None, request.since or None, request.until or None,
-                                        request.lang or None, {"yes": True, "no": False}.get(request.revised),
-                                        request.duplicates == "hide")
-    except FilterError as exc:
+                                        request.lang or None, revised, hide_copies)
+    except FilterError as exc:  # the dates are dropped, the other filters kept
         request.errors.append(str(exc).replace("--since", "since").replace("--until", "until"))
         request.since = request.until = ""
-        request.filters = build_filters(request.site or None, None, None, request.lang or None,
-                                        {"yes": True, "no": False}.get(request.revised),
-                                        request.duplicates == "hide")
+        request.filters = build_filters(request.site or None, None, None, request.lang or None, revised,
+                                        hide_copies)
     if request.q:
         try:
             request.query = parse_query(request.q)
