@@ -3,6 +3,7 @@
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import text
 
 from archive import facets as facets_mod
 from archive.browse import latest
@@ -111,3 +112,13 @@ def test_cached_walks_are_reused_and_follow_the_archive(archive):
     with archive.session() as s:
         assert facet_counts(s, query, cache=cache).revised == 2  # a new revision: a new walk too
     assert len(cache.entries) == 3
+
+
+def test_postgresql_plan_switches_are_put_back(archive):
+    if archive.is_sqlite:
+        pytest.skip("PostgreSQL only: the GIN bitmap plan switches")
+    with archive.session() as s:
+        assert facet_counts(s, parse_query("train")).total == 9
+        assert s.execute(text("SHOW enable_seqscan")).scalar() == "on"
+        assert s.execute(text("SHOW enable_indexscan")).scalar() == "on"
+        assert len(search(s, "train", limit=50)) == 9  # the same transaction goes on as before
