@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench screenshots clean
 
 install: $(VENV)/.installed
 
@@ -23,6 +23,11 @@ bench: install
 	$(BIN)/python -m bench.extraction
 	$(BIN)/python bench/dedup.py --sizes 10000,100000
 	$(BIN)/python bench/search.py
+	$(BIN)/python -m bench.web --size 100000
+
+# The README's screenshots of `serve`, taken by the browser tests (Debian's chromium).
+screenshots: install
+	NEWSARCHIVE_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/test_web_browser.py
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -18,24 +18,33 @@ SIMILAR = 0.5  # a replaced paragraph this similar to its successor is shown as 
 class Line:
     mark: str  # " " unchanged, "+" added, "-" removed, "~" edited, "…" elided
     text: str
+    # an edited line's words as ("=" kept | "-" removed | "+" added, words) runs, for renderers
+    # that mark them their own way (the web page) rather than with [-...-]{+...+}
+    parts: tuple[tuple[str, str], ...] = ()
 
     def render(self) -> str:
         return f"{self.mark} {self.text}"
 
 
-def word_diff(old: str, new: str) -> str:
-    """`new` with the words of `old` it lost as [-...-] and the words it gained as {+...+}."""
+def word_changes(old: str, new: str) -> list[tuple[str, str]]:
+    """The words of `new` and `old` as runs: ("=", kept), ("-", removed), ("+", added)."""
     a, b = old.split(), new.split()
-    out = []
+    runs = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
-            out.extend(a[i1:i2])
+            runs.append(("=", " ".join(a[i1:i2])))
             continue
         if i2 > i1:
-            out.append("[-" + " ".join(a[i1:i2]) + "-]")
+            runs.append(("-", " ".join(a[i1:i2])))
         if j2 > j1:
-            out.append("{+" + " ".join(b[j1:j2]) + "+}")
-    return " ".join(out)
+            runs.append(("+", " ".join(b[j1:j2])))
+    return runs
+
+
+def word_diff(old: str, new: str) -> str:
+    """`new` with the words of `old` it lost as [-...-] and the words it gained as {+...+}."""
+    marks = {"=": "{}", "-": "[-{}-]", "+": "{{+{}+}}"}
+    return " ".join(marks[op].format(words) for op, words in word_changes(old, new))
 
 
 def diff_paragraphs(old: str, new: str, *, context: int = CONTEXT) -> list[Line]:
@@ -63,7 +72,8 @@ def _replaced(old: list[str], new: list[str]) -> list[Line]:
         after = new[k] if k < len(new) else None
         if before is not None and after is not None and \
                 difflib.SequenceMatcher(None, before.split(), after.split(), autojunk=False).ratio() >= SIMILAR:
-            lines.append(Line("~", word_diff(before, after)))
+            parts = tuple(word_changes(before, after))
+            lines.append(Line("~", word_diff(before, after), parts))
             continue
         if before is not None:
             lines.append(Line("-", before))

@@ -20,6 +20,11 @@ more relevant article can be left out; narrow the query or filter by date to rea
 Queries matching fewer articles are ranked over all their matches. Filters are checked on each
 match walked, newest first: a filter that rejects most of a common query's matches (a rare
 flag, an old date range wider than DATE_RANGE_IDS articles) makes that walk longer.
+
+Pages. ``offset`` pages through the same ranked candidates, so a page costs what the first one
+does and results stop after RANK_CANDIDATES. ``order="newest"`` skips ranking: the walk stops
+after ``offset + limit`` matches, which makes it the cheapest order (a feed of a query).
+Counting matches per site, language or month is archive/facets.py's job (it walks them all).
 """
 
 from __future__ import annotations
@@ -31,13 +36,13 @@ from datetime import datetime
 from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.orm import Session
 
-from archive.dedup import fold, word_spans, words
+from archive.dedup import fold, words
+from archive.snippets import SNIPPET_WORDS, render_snippet, snippet_pieces
 from archive.models import Article, Revision
 from archive.urls import normalize_site
 
 RANK_CANDIDATES = 1000
 MAX_TERMS = 32
-SNIPPET_WORDS = 30
 TITLE_WEIGHT = 4.0
 DATE_RANGE_IDS = 50_000
 
@@ -221,6 +226,8 @@ class Hit:
     duplicate_of_id: int | None = None
     revisions: int = 1
     extra: dict = field(default_factory=dict)
+    # the snippet as (text, is a query word) pieces, for callers that mark matches their own way
+    pieces: list[tuple[str, bool]] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"id": self.id, "url": self.url, "title": self.title, "site": self.site,
@@ -238,12 +245,21 @@ def _statement(sql: str, params: dict) -> TextClause:
     return statement
 
 
+ORDERS = ("rank", "newest")
+
+
 def search(session: Session, user_query: str | Query, *, filters: Filters | None = None,
-           limit: int = 20) -> list[Hit]:
-    """The best `limit` matches, ranked among the newest RANK_CANDIDATES matches (see module doc)."""
+           limit: int = 20, offset: int = 0, order: str = "rank") -> list[Hit]:
+    """The best `limit` matches after the first `offset`, ranked among the newest RANK_CANDIDATES
+    matches; with order="newest", the most recently archived matches first (see module doc)."""
     query = parse_query(user_query) if isinstance(user_query, str) else user_query
     filters = filters or Filters()
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r}: one of {', '.join(ORDERS)}")
     limit = max(1, min(int(limit), RANK_CANDIDATES))
+    offset = max(0, int(offset))
+    if offset >= RANK_CANDIDATES:
+        return []
     condition, params = filters.sql("a")
     extra = f" AND {condition}" if condition else ""
     if _is_sqlite(session):
@@ -265,10 +281,11 @@ def search(session: Session, user_query: str | Query, *, filters: Filters | None
                f"to_tsquery('simple', :q) AS q(q)")
         params["q"] = query.tsquery()
         reverse = True
-    params["cap"] = RANK_CANDIDATES
+    newest = order == "newest"
+    params["cap"] = min(offset + limit, RANK_CANDIDATES) if newest else RANK_CANDIDATES
     rows = session.execute(_statement(sql, params), params).all()
-    rows.sort(key=lambda r: (r.score if not reverse else -r.score, -r.id))
-    best = rows[:limit]
+    rows.sort(key=(lambda r: -r.id) if newest else (lambda r: (r.score if not reverse else -r.score, -r.id)))
+    best = rows[offset:offset + limit]
     if not best:
         return []
     scores = {r.id: float(r.score) for r in best}
@@ -283,11 +300,12 @@ def search(session: Session, user_query: str | Query, *, filters: Filters | None
         if article_id not in by_id:
             continue
         article, body = by_id[article_id]
+        pieces = snippet_pieces(body, query.words)
         hits.append(Hit(id=article.id, url=article.canonical_url, title=article.title, site=article.site,
                         published=article.published, language=article.language,
                         score=-scores[article_id] if not reverse else scores[article_id],
-                        snippet=snippet(body, query.words), duplicate_of_id=article.duplicate_of_id,
-                        revisions=article.revision_count))
+                        snippet=render_snippet(pieces), duplicate_of_id=article.duplicate_of_id,
+                        revisions=article.revision_count, pieces=pieces))
     return hits
 
 
@@ -314,26 +332,8 @@ def _id_bounds(session: Session, filters: Filters) -> tuple[int | None, int | No
 
 def snippet(body: str, query_words: set[str], *, width: int = SNIPPET_WORDS) -> str:
     """The passage of `width` words with the most query words, matches marked with [brackets]."""
-    spans = list(word_spans(body))
-    if not spans:
-        return ""
-    hits = [i for i, (_, _, w) in enumerate(spans) if w in query_words]
-    if hits:
-        best = max(hits, key=lambda i: sum(1 for j in hits if i <= j < i + width))
-        start = max(0, best - 3)
-    else:
-        start = 0
-    window = spans[start:start + width]
-    out, cursor = [], window[0][0]
-    for s, e, w in window:
-        out.append(body[cursor:s])
-        out.append(f"[{body[s:e]}]" if w in query_words else body[s:e])
-        cursor = e
-    passage = " ".join("".join(out).split())
-    prefix = "… " if start > 0 else ""
-    suffix = " …" if start + width < len(spans) else ""
-    return prefix + passage + suffix
+    return render_snippet(snippet_pieces(body, query_words, width=width))
 
 
-__all__ = ["Filters", "Hit", "Query", "QueryError", "RANK_CANDIDATES", "fold", "index_article",
-           "matching_ids_clause", "parse_query", "search", "snippet"]
+__all__ = ["Filters", "Hit", "ORDERS", "Query", "QueryError", "RANK_CANDIDATES", "fold", "index_article",
+           "matching_ids_clause", "parse_query", "render_snippet", "search", "snippet", "snippet_pieces"]

@@ -10,7 +10,7 @@ import click
 from newsarchive.cli import cli, main
 
 CONTRACT = ["sources", "crawl", "revisit", "extract", "search", "show", "diff", "export", "reextract",
-            "boilerplate", "stats", "schedule", "fixtures", "demo"]
+            "boilerplate", "stats", "schedule", "fixtures", "demo", "serve"]
 
 
 def all_commands(group: click.Group, ctx: click.Context, prefix=()):

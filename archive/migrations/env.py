@@ -11,10 +11,12 @@ target_metadata = Base.metadata
 # Full-text tables are managed by hand in the migrations (FTS5 virtual tables, tsvector tables):
 # autogenerate must neither drop nor create them.
 UNMANAGED_PREFIXES = ("article_fts", "article_search")
+# SQL views for analysts (migration a13_views): not models either.
+UNMANAGED_VIEWS = ("article_texts", "article_revisions", "article_duplicates")
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    return not (type_ == "table" and name and name.startswith(UNMANAGED_PREFIXES))
+    return not (type_ == "table" and name and (name.startswith(UNMANAGED_PREFIXES) or name in UNMANAGED_VIEWS))
 
 
 def run_migrations_offline() -> None:

@@ -6,9 +6,8 @@ import os
 import time
 
 import click
-from sqlalchemy import func, select
 
-from archive.models import Alias, Article, Revision, Source
+from archive.health import archive_counts, source_count
 from archive.search import search
 from archive.sources import add_source
 from crawler import runner
@@ -20,16 +19,6 @@ from newsarchive.demo.server import DemoServer
 DEMO_PORT = 8631  # fixed, so that a second `demo` finds the same URLs already archived
 DEMO_QUERY = "defense"
 DEMO_SETTINGS = {"LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False"}
-
-
-def archive_counts(session) -> dict[str, int]:
-    return {
-        "sources": session.scalar(select(func.count(Source.id))),
-        "articles": session.scalar(select(func.count(Article.id))),
-        "revisions": session.scalar(select(func.count(Revision.id))),
-        "duplicates": session.scalar(select(func.count(Article.id)).where(Article.duplicate_of_id.is_not(None))),
-        "aliases": session.scalar(select(func.count(Alias.id))),
-    }
 
 
 def start_server(port: int) -> DemoServer:
@@ -63,7 +52,7 @@ def demo(ctx, port):
     print_summary(run)
     click.echo()
     with ctx.db.session() as session:
-        print_table([archive_counts(session)], ["sources", "articles", "revisions", "duplicates", "aliases"])
+        print_table([{"sources": source_count(session), **archive_counts(session)}], ["sources", "articles", "revisions", "duplicates", "aliases"])
     click.echo(f"\nnewsarchive search {DEMO_QUERY}   (accent-insensitive: finds « défense »)")
     with ctx.db.session() as session:
         hits = search(session, DEMO_QUERY, limit=3)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime
 
 import click
 from sqlalchemy import select
@@ -10,25 +10,18 @@ from sqlalchemy import select
 from archive import diff as textdiff
 from archive.models import Revision
 from archive.search import Filters, QueryError, search as run_search
-from archive.store import article_by_url_or_id, referencing_duplicates
+from archive.reading import article_record
+from archive.store import article_by_url_or_id
+from newsarchive import filters
 from newsarchive.cli import QueryCommand, UserError, json_option, pass_context, print_json, print_table, query_text
 
 
 def parse_date(value: str | None, *, end: bool = False) -> datetime | None:
-    """ISO 8601 date or date-time (UTC unless an offset is given). A bare date as an upper bound
-    means the end of that day."""
-    if value is None:
-        return None
+    """ISO 8601 date or date-time (UTC unless an offset is given); see newsarchive/filters.py."""
     try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise UserError(f"not a date: {value!r} (expected YYYY-MM-DD or an ISO 8601 date-time)") from None
-    bare_date = len(value.strip()) <= 10
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    if end and bare_date:
-        parsed = datetime.combine(parsed.date(), time(), tzinfo=parsed.tzinfo) + timedelta(days=1)
-    return parsed
+        return filters.parse_date(value, end=end)
+    except filters.FilterError as exc:
+        raise UserError(str(exc)) from None
 
 
 def filter_options(func):
@@ -49,11 +42,10 @@ def filter_options(func):
 
 
 def make_filters(site, since, until, lang, has_revisions, no_duplicates) -> Filters:
-    start, stop = parse_date(since), parse_date(until, end=True)
-    if start and stop and start >= stop:
-        raise UserError("--since must be before --until")
-    return Filters(site=site, language=lang, since=start, until=stop, has_revisions=has_revisions,
-                   include_duplicates=not no_duplicates)
+    try:
+        return filters.build_filters(site, since, until, lang, has_revisions, no_duplicates)
+    except filters.FilterError as exc:
+        raise UserError(str(exc)) from None
 
 
 def iso(value: datetime | None) -> str | None:
@@ -112,22 +104,7 @@ def show(ctx, article, as_json):
     Example: newsarchive show https://www.vudailleurs.com/2024/10/08/train-de-nuit-paris-briancon/
     """
     with ctx.reader.session() as session:
-        found = _article_or_fail(session, article)
-        revisions = list(session.scalars(select(Revision).where(Revision.article_id == found.id)
-                                         .order_by(Revision.number)))
-        original = found.duplicate_of
-        copies = referencing_duplicates(session, found)
-        data = {
-            "id": found.id, "url": found.canonical_url, "title": found.title, "author": found.author,
-            "published": iso(found.published), "updated": iso(found.updated), "site": found.site,
-            "language": found.language, "first_seen": iso(found.first_seen), "last_seen": iso(found.last_seen),
-            "aliases": sorted(a.url for a in found.aliases),
-            "duplicate_of": {"id": original.id, "url": original.canonical_url} if original else None,
-            "duplicates": [{"id": c.id, "url": c.canonical_url, "first_seen": iso(c.first_seen)} for c in copies],
-            "revisions": [{"number": r.number, "fetched_at": iso(r.fetched_at), "title": r.title,
-                           "words": len(r.text.split()), "raw_page_id": r.raw_page_id} for r in revisions],
-            "text": revisions[-1].text if revisions else "",
-        }
+        data = article_record(session, _article_or_fail(session, article))
     if as_json:
         print_json(data)
         return
@@ -137,11 +114,12 @@ def show(ctx, article, as_json):
             click.echo(f"  {key + ':':12} {data[key]}")
     for alias in data["aliases"]:
         click.echo(f"  {'alias:':12} {alias}")
+    original = data["duplicate_of"]
     if original:
-        click.echo(f"  {'copy of:':12} [{original.id}] {original.canonical_url}")
+        click.echo(f"  {'copy of:':12} [{original['id']}] {original['url']}")
     for copy in data["duplicates"]:
         click.echo(f"  {'copied by:':12} [{copy['id']}] {copy['url']} (first seen {copy['first_seen']})")
-    click.echo(f"\nrevisions ({len(revisions)}):")
+    click.echo(f"\nrevisions ({len(data['revisions'])}):")
     print_table(data["revisions"], ["number", "fetched_at", "words", "title"])
     click.echo("")
     click.echo(data["text"])

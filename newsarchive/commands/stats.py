@@ -1,97 +1,17 @@
-"""`newsarchive stats`: is the archive healthy? Sources, recent crawl runs, blocks, counts."""
+"""`newsarchive stats`: is the archive healthy? Sources, recent crawl runs, blocks, counts.
+
+The figures come from archive/health.py (the web app's sources page shows the same); this
+module only prints them.
+"""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import click
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from archive import lease, runs
-from archive.models import Alias, Article, BlockedFetch, CrawlRun, FrontierURL, Revision, utcnow
-from archive.sources import format_interval, list_sources
+from archive import health
 from newsarchive.cli import json_option, pass_context, print_json, print_table
-
-WINDOW_DAYS = 7
-
-
-def source_health(session: Session, now: datetime) -> list[dict]:
-    since = now - timedelta(days=WINDOW_DAYS)
-    recent = dict(session.execute(
-        select(Article.source_id, func.count(Article.id)).where(Article.first_seen >= since)
-        .group_by(Article.source_id)).all())
-    rows = []
-    for s in list_sources(session):
-        rows.append({
-            "id": s.id, "url": s.url, "kind": s.kind, "enabled": s.enabled,
-            "state": "ok" if s.enabled and not s.consecutive_failures else
-                     "failing" if s.enabled else "disabled",
-            "disabled_reason": s.disabled_reason,
-            "every": format_interval(s.every_seconds), "cron": s.cron,
-            "poll_every": format_interval(s.poll_seconds) if s.poll_seconds else None,
-            "last_success": s.last_success_at, "last_error_at": s.last_error_at, "last_error": s.last_error,
-            "failure_score": s.failure_score, "consecutive_failures": s.consecutive_failures,
-            "next_poll": s.next_poll_at,
-            "articles_7d": recent.get(s.id, 0),
-            "articles_per_day": round(recent.get(s.id, 0) / WINDOW_DAYS, 1),
-        })
-    return rows
-
-
-def recent_runs(session: Session, limit: int) -> list[dict]:
-    rows = []
-    for run in runs.recent_runs(session, limit=limit):
-        end = run.finished_at
-        rows.append({
-            "id": run.id, "source_id": run.source_id, "status": runs.shown_status(run), "pid": run.pid,
-            "started": run.started_at, "finished": end,
-            "seconds": round((end - run.started_at).total_seconds(), 1) if end else None,
-            "requests": run.requests, "not_modified": run.not_modified, "new_articles": run.new_articles,
-            "new_revisions": run.new_revisions, "duplicates": run.duplicates, "errors": run.errors,
-            "dropped": json.loads(run.dropped) if run.dropped else {}, "error": run.error,
-        })
-    return rows
-
-
-def blocked_fetches(session: Session) -> list[dict]:
-    query = (select(BlockedFetch.site, BlockedFetch.reason, func.count(BlockedFetch.id),
-                    func.max(BlockedFetch.fetched_at))
-             .group_by(BlockedFetch.site, BlockedFetch.reason)
-             .order_by(func.count(BlockedFetch.id).desc(), BlockedFetch.site))
-    return [{"site": site, "reason": reason, "count": count, "last": _aware(last)}
-            for site, reason, count, last in session.execute(query)]
-
-
-def archive_counts(session: Session) -> dict:
-    count = lambda query: session.scalar(query) or 0  # noqa: E731
-    return {
-        "articles": count(select(func.count(Article.id))),
-        "revisions": count(select(func.count(Revision.id))),
-        "duplicates": count(select(func.count(Article.id)).where(Article.duplicate_of_id.is_not(None))),
-        "aliases": count(select(func.count(Alias.id))),
-        "frontier_pending": count(select(func.count(FrontierURL.id)).where(FrontierURL.state == "pending")),
-        "frontier_failed": count(select(func.count(FrontierURL.id)).where(FrontierURL.state == "failed")),
-        "runs": count(select(func.count(CrawlRun.id))),
-    }
-
-
-def gather(db, *, limit: int = 10) -> dict:
-    now = utcnow()
-    with db.session() as session:
-        report = {
-            "generated_at": now,
-            "sources": source_health(session, now),
-            "runs": recent_runs(session, limit),
-            "blocked": blocked_fetches(session),
-            "archive": archive_counts(session),
-        }
-    held = lease.current(db)
-    report["scheduler"] = None if held is None else {
-        "holder": held.holder, "heartbeat": held.heartbeat_at, "expires": held.expires_at,
-        "alive": not held.expired(now)}
-    return report
 
 
 @click.command()
@@ -107,7 +27,7 @@ def stats(ctx, limit, as_json):
 
     Example: newsarchive stats --json
     """
-    report = gather(ctx.reader, limit=limit)
+    report = health.report(ctx.reader, limit=limit)
     if as_json:
         print_json(_isoformat(report))
         return 0
@@ -145,12 +65,6 @@ def _print_report(report: dict) -> None:
     click.echo("\nscheduler: " + ("none running" if held is None else
                f"{held['holder']}, last heartbeat {_short(held['heartbeat'])} UTC"
                + ("" if held["alive"] else " (lease expired: it died or hung)")))
-
-
-def _aware(value):
-    if isinstance(value, str):  # SQLite aggregates come back as text
-        value = datetime.fromisoformat(value)
-    return value
 
 
 def _short(value) -> str | None:

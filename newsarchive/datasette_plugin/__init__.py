@@ -1,0 +1,85 @@
+"""A Datasette plugin for newsarchive archives, loaded by Datasette when both are installed.
+
+- Links the full-text index to `articles` and the `article_texts` view in every attached
+  newsarchive archive, whatever its file name, so `?_search=` works. The links are those of
+  the shipped metadata.json (written for the default file name, newsarchive.db, for a Datasette
+  without this plugin: `datasette newsarchive.db --metadata metadata.json`).
+- Adds two SQL functions to read the compressed raw pages through archive.store.decompress
+  (so any compression the archive learns is read here too):
+  `raw_body(compression, body)` -> the page's bytes, and
+  `raw_text(compression, body, headers)` -> its text, decoded with the charset of its stored
+  Content-Type header (UTF-8 otherwise, undecodable bytes replaced).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote
+
+from datasette import hookimpl
+
+from archive.models import RawPage
+from archive.store import decompress
+
+METADATA = Path(__file__).with_name("metadata.json")
+DEFAULT_NAME = "newsarchive"
+
+
+@lru_cache(maxsize=1)
+def shipped_metadata() -> dict:
+    return json.loads(METADATA.read_text("utf-8"))
+
+
+def raw_body(compression, body):
+    if body is None:
+        return None
+    return decompress(RawPage(compression=compression, body=bytes(body)))
+
+
+def raw_text(compression, body, headers=None):
+    data = raw_body(compression, body)
+    if data is None:
+        return None
+    from crawler.stored_pages import charset_of  # lazily: it imports the extractor
+
+    try:
+        charset = charset_of([(str(k), str(v)) for k, v in json.loads(headers or "[]")]) or "utf-8"
+        return data.decode(charset, errors="replace")
+    except (LookupError, ValueError, TypeError):
+        return data.decode("utf-8", errors="replace")
+
+
+@hookimpl
+def prepare_connection(conn):
+    conn.create_function("raw_body", 2, raw_body)
+    conn.create_function("raw_text", 3, raw_text)
+
+
+@lru_cache(maxsize=64)
+def _is_archive(path: str, _mtime: float) -> bool:
+    """Whether a SQLite file holds a newsarchive full-text index (read-only, immutable as a last
+    resort: a WAL archive on a read-only disk cannot be opened otherwise)."""
+    for mode in ("mode=ro", "immutable=1"):
+        try:
+            conn = sqlite3.connect(f"file:{quote(path)}?{mode}", uri=True)
+            try:
+                return bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'article_fts'").fetchall())
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            continue
+    return False
+
+
+@hookimpl
+def get_metadata(datasette, key, database, table):
+    block = shipped_metadata()["databases"][DEFAULT_NAME]
+    archives = {}
+    for name, db in datasette.databases.items():
+        path = getattr(db, "path", None)
+        if path and Path(path).is_file() and _is_archive(str(path), Path(path).stat().st_mtime):
+            archives[name] = block
+    return {"databases": archives} if archives else {}
