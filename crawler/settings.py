@@ -51,7 +51,11 @@ TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
 
+# A crawler runs for months: robots.txt rules expire, the duplicate filter has a ceiling.
+DUPEFILTER_CLASS = "crawler.longrun.BoundedDupeFilter"
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.longrun.ExpiringRobotsTxt": 100,
     # Before the robots.txt middleware (100), so robots.txt of a refused host is not fetched either.
     "crawler.middlewares.PrivateNetworkGuard": 50,
     # After HttpProxyMiddleware (750) has decided whether a request goes through a proxy.

@@ -1,0 +1,77 @@
+"""The extraction pool in real worker processes: results come back to the reactor as Deferreds;
+a page that hangs, crashes its worker or eats memory fails alone with its reason, and the pool
+goes on with fresh workers; workers are recycled after a number of pages."""
+
+from __future__ import annotations
+
+import pytest
+from twisted.internet import defer, reactor
+
+from crawler.extraction_pool import ExtractionFailed, ExtractionPool
+from tests import pool_targets
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def run(deferred_factory):
+    """Run Twisted work to completion on a private reactor loop (iterate until it fires)."""
+    results = []
+    deferred_factory().addBoth(results.append)
+    deadline = reactor.seconds() + 60
+    while not results and reactor.seconds() < deadline:
+        reactor.iterate(0.05)
+    assert results, "timed out"
+    return results[0]
+
+
+def settled(pool, calls):
+    return run(lambda: defer.DeferredList([pool.extract(b"x" * n, f"https://news.example/{n}") for n in calls],
+                                          consumeErrors=True))
+
+
+@pytest.fixture
+def pool_of():
+    pools = []
+
+    def make(function, **options):
+        pools.append(ExtractionPool(reactor, processes=2, function=function, **options))
+        return pools[-1]
+
+    yield make
+    for pool in pools:
+        pool.close()
+
+
+def test_results_come_back_as_deferreds(pool_of):
+    pool = pool_of(pool_targets.echo)
+    outcomes = settled(pool, range(1, 21))
+    assert all(ok for ok, _ in outcomes)
+    assert sorted(value[0] for _, value in outcomes) == list(range(1, 21))
+
+
+def test_the_real_extractor_runs_in_the_workers(pool_of):
+    from crawler.extraction_pool import extract_page
+
+    pool = pool_of(extract_page)
+    html = ("<html lang='fr'><head><title>Un titre</title></head><body><article><h1>Un titre</h1>"
+            + "<p>Un paragraphe assez long pour être gardé par l'extracteur, avec des mots.</p>" * 8
+            + "</article></body></html>").encode()
+    article = run(lambda: pool.extract(html, "https://news.example/2024/11/12/un-titre/"))
+    assert article.title == "Un titre" and "paragraphe assez long" in article.text and article.language == "fr"
+
+
+@pytest.mark.parametrize("function, reason", [(pool_targets.hang, "timeout"), (pool_targets.crash, "crashed"),
+                                              (pool_targets.hog, "memory")])
+def test_a_bad_page_fails_alone_and_the_pool_goes_on(pool_of, function, reason):
+    bad = pool_of(function, timeout=1.5, memory_mb=1024)
+    failure = run(lambda: bad.extract(b"page", "https://news.example/bad"))
+    assert isinstance(failure.value, ExtractionFailed) and failure.value.reason == reason
+    # the same pool still works for the next pages: its worker was replaced
+    bad.function = pool_targets.echo
+    assert all(ok for ok, _ in settled(bad, range(1, 5)))
+
+
+def test_workers_are_recycled_after_max_tasks(pool_of):
+    pool = pool_of(pool_targets.echo, max_tasks=3)
+    pids = {value[2] for ok, value in settled(pool, range(1, 31)) if ok}
+    assert len(pids) >= 30 // 3 // 2  # at most 3 pages per worker process
