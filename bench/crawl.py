@@ -1,0 +1,99 @@
+"""Crawl throughput on a realistic loopback news site: ours against the naive design and what the
+CPU allows, in one run.
+
+Usage: .venv/bin/python -m bench.crawl [--pages 1200] [--db-dir DIR]
+
+1. ours: `newsarchive crawl` of the site's feed into a fresh SQLite archive, politeness lifted
+   (no delay, no AutoThrottle, 32 concurrent requests): pages archived per second.
+2. naive: bench/naive_spider.py (trafilatura in the callback, one INSERT per page), same settings.
+3. raw trafilatura: `trafilatura.extract` over the same pages in one process: pages/s per core,
+   times the machine's cores (what extraction alone could do with every core busy).
+
+Prints pages/s of each and the ratios ours/naive (goal >= 1.6) and ours/(raw x cores) (goal >= 0.6).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import trafilatura
+
+from bench.realistic_site import Served, build, write_feed
+
+ROOT = Path(__file__).resolve().parents[1]
+LIFTED = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "CONCURRENT_REQUESTS=32",
+          "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32", "-s", "LOG_LEVEL=ERROR"]
+ENV = dict(os.environ, NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS="1")
+
+
+def timed(argv: list[str]) -> float:
+    started = time.monotonic()
+    result = subprocess.run(argv, cwd=ROOT, env=ENV, capture_output=True, text=True)
+    if result.returncode not in (0, 1):
+        sys.exit(f"{argv[:4]} failed:\n{result.stderr[-3000:]}")
+    return time.monotonic() - started
+
+
+def ours(feed: str, folder: Path) -> tuple[float, int]:
+    db = folder / "ours.db"
+    subprocess.run([sys.executable, "-m", "newsarchive", "--db", str(db), "sources", "add", feed], env=ENV,
+                   check=True, capture_output=True)
+    seconds = timed([sys.executable, "-m", "newsarchive", "--db", str(db), "crawl", *LIFTED])
+    with sqlite3.connect(db) as conn:
+        return seconds, conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+
+def naive(feed: str, folder: Path) -> tuple[float, int]:
+    db = folder / "naive.db"
+    seconds = timed([sys.executable, "-m", "scrapy", "runspider", str(ROOT / "bench" / "naive_spider.py"),
+                     "-a", f"feed={feed}", "-a", f"db={db}", "-s", "ROBOTSTXT_OBEY=True", *LIFTED])
+    with sqlite3.connect(db) as conn:
+        return seconds, conn.execute("SELECT count(*) FROM articles WHERE text IS NOT NULL").fetchone()[0]
+
+
+def raw(root: Path, paths: list[str], base: str) -> float:
+    pages = [((root / p.strip("/") / "index.html").read_text("utf-8"), base + p) for p in paths]
+    started = time.monotonic()
+    for html, url in pages:
+        trafilatura.extract(html, url=url, include_comments=False)
+    return len(pages) / (time.monotonic() - started)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=1200)
+    parser.add_argument("--port", type=int, default=8764)
+    parser.add_argument("--db-dir", type=Path, default=None, help="where the archives go (default: a temp dir)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "site"
+        folder = args.db_dir or Path(tmp)
+        paths = build(root, args.pages)
+        site = Served(root, args.port)
+        try:
+            feed = write_feed(root, site.base, paths)
+            ours_s, ours_n = ours(feed, folder)
+            naive_s, naive_n = naive(feed, folder)
+        finally:
+            site.close()
+        per_core = raw(root, paths[:300], site.base)
+    cores = os.cpu_count() or 1
+    ours_rate, naive_rate = ours_n / ours_s, naive_n / naive_s
+    print(f"site: {args.pages} unique pages from the Zyte benchmark's 181, on loopback; {cores} cores")
+    print(f"ours              {ours_rate:6.1f} pages/s  ({ours_n} archived in {ours_s:.1f} s, process start included)")
+    print(f"naive inline      {naive_rate:6.1f} pages/s  ({naive_n} stored in {naive_s:.1f} s)")
+    print(f"raw trafilatura   {per_core:6.1f} pages/s per core, x {cores} = {per_core * cores:.1f}")
+    print(f"ours / naive                 {ours_rate / naive_rate:.2f}  (goal >= 1.6)")
+    print(f"ours / (raw x cores)         {ours_rate / (per_core * cores):.2f}  (goal >= 0.6, aim 0.7)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
