@@ -40,6 +40,7 @@ from archive import dedup
 from archive.db import Database
 from archive.models import Article
 from archive.store import ArticleFields, Outcome, Page, save_article
+from archive.text import normalize_text, text_hash
 
 WORDS_PER_ARTICLE = 600
 PARAGRAPH_WORDS = 100
@@ -106,10 +107,10 @@ def make_chunk(args: tuple[int, int]) -> list[tuple]:
     rows = []
     for article_id in range(first_id, first_id + count):
         title, body = article_text(rng)
-        body = dedup.normalize_text(body)
+        body = normalize_text(body)
         site = SITES[article_id % len(SITES)]
         rows.append((article_id, f"https://{site}/{article_id // 1000}/{hashlib.md5(str(article_id).encode()).hexdigest()[:12]}",
-                     site, title, body, dedup.text_hash(body), dedup.text_band_keys(body),
+                     site, title, body, text_hash(body), dedup.text_band_keys(body),
                      EPOCH + timedelta(minutes=3 * article_id)))
     return rows
 

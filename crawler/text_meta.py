@@ -12,6 +12,7 @@ import tldextract
 from lxml.html import HtmlElement
 from trafilatura.metadata import extract_author
 
+from archive.urls import site_of
 from crawler.text_titles import SEPARATORS, strip_site_parts
 
 _TLD = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=())  # bundled snapshot, no network
@@ -43,11 +44,6 @@ class PageMeta:
     ld: list[dict] = field(default_factory=list)  # JSON-LD objects of article-like types
     html_title: str | None = None
     h1: str | None = None
-
-
-def host_of(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    return host[4:] if host.startswith("www.") else host
 
 
 def read_page(tree: HtmlElement) -> PageMeta:
@@ -223,5 +219,5 @@ def canonical_of(tree: HtmlElement, url: str) -> str | None:
 def same_site(a: str, b: str) -> bool:
     first, second = _TLD(a), _TLD(b)
     if not first.domain or not second.domain:
-        return host_of(a) == host_of(b)
+        return site_of(a) == site_of(b)
     return (first.domain, first.suffix) == (second.domain, second.suffix)

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from crawler.text_lines import normalize_line
+from archive.text import normalize_line
 
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?…:;。！？]['\"»”’)\]]*$|[.!?。！？]['\"»”’)]*\s+\S")

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from crawler.extract import line_fingerprint, normalize_text
+from archive.text import line_fingerprint, normalize_text
 from crawler.text_furniture import is_furniture_line, site_name_keys
 
 
@@ -18,7 +18,7 @@ def test_fingerprint_is_pinned():
 
 
 def test_fingerprint_is_stable_across_processes():
-    code = "from crawler.extract import line_fingerprint; print(line_fingerprint('Partager sur Facebook'))"
+    code = "from archive.text import line_fingerprint; print(line_fingerprint('Partager sur Facebook'))"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": "123"})  # fmt: skip
     assert int(other.stdout) == line_fingerprint("Partager sur Facebook")

@@ -46,7 +46,7 @@ def test_429_with_retry_after_is_a_temporary_failure_polled_again_when_the_serve
         feed_polls = [r for r in server.requests if r.path == "/feed.xml"]
     s = get(db, sid)
     assert len(feed_polls) == 1  # not retried at once
-    assert s.failure_score == polling.TEMPORARY and "HTTP 429" in s.last_error
+    assert s.failure_score == polling.Severity.TEMPORARY and "HTTP 429" in s.last_error
     assert before + timedelta(seconds=115) <= s.next_poll_at <= utcnow() + timedelta(seconds=121)
     db.dispose()
 
@@ -61,7 +61,7 @@ def test_feed_hints_and_malformed_feed(sqlite_url):
         server.set_page("/feed.xml", "<html><body>Maintenance</body></html>", content_type="text/html")
         assert crawl(sqlite_url, sid) == 1
     s = get(db, sid)
-    assert s.failure_score == polling.HARD and s.last_error.startswith("MalformedFeed")
+    assert s.failure_score == polling.Severity.HARD and s.last_error.startswith("MalformedFeed")
     db.dispose()
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import click
 
 from archive import furniture
+from archive.reextract import Summary
+from archive.text import line_fingerprint
 from archive.urls import normalize_site
+from crawler.stored_pages import stored_page_text
 from newsarchive.cli import UserError, json_option, pass_context, print_json, print_table
 
 
@@ -28,8 +31,6 @@ def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
 
     Example: newsarchive boilerplate vudailleurs.com --pin "- Publicité -"
     """
-    from crawler.extract import line_fingerprint
-
     if site is None and not (pin or keep or unpin):
         return _list_sites(ctx, as_json)
     site = normalize_site(site or "")
@@ -82,10 +83,7 @@ def _list_sites(ctx, as_json: bool) -> int:
     return 0
 
 
-def _reclean_pinned(db, site: str, text: str) -> furniture.RecleanSummary:
-    from crawler.extract import line_fingerprint
-    from crawler.stored_pages import stored_page_text
-
+def _reclean_pinned(db, site: str, text: str) -> Summary:
     with db.session() as session:
         known = furniture.furniture_fingerprints(session, site)
     pinned = line_fingerprint(text)

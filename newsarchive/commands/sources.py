@@ -7,7 +7,7 @@ import click
 from archive.sources import KINDS, SourceError, add_source, format_interval, list_sources, parse_interval
 from archive.sources import remove_source, set_enabled
 from archive.urls import InvalidURL
-from crawler import runner
+from crawler.project import spider_names
 from crawler.netguard import PrivateNetworkRefused, check_public
 from newsarchive.cli import UserError, json_option, pass_context, print_json, print_table
 
@@ -32,8 +32,8 @@ def add(ctx, url, kind, every, spider, cron):
 
     Example: newsarchive sources add https://www.vudailleurs.com/feed/ --every 30m
     """
-    if spider is not None and spider not in runner.spider_names():
-        raise UserError(f"unknown spider {spider!r}: one of {', '.join(runner.spider_names())}")
+    if spider is not None and spider not in spider_names():
+        raise UserError(f"unknown spider {spider!r}: one of {', '.join(spider_names())}")
     try:
         interval = parse_interval(every) if every else None
         check_public(url, resolve=True)

@@ -8,9 +8,11 @@ The full-text tables are created by hand here (``article_fts*`` / ``article_sear
 out of autogenerate by env.py): an FTS5 virtual table on SQLite, a tsvector table with a GIN
 index on PostgreSQL. Articles already archived are indexed as part of the upgrade.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.orm import Session
+
+from archive import dedup, search
 
 
 revision = '0002'
@@ -45,8 +47,6 @@ def upgrade() -> None:
 
 
 def _index_existing(bind) -> None:
-    from archive import dedup, search
-
     session = Session(bind=bind)
     last = 0
     while True:
