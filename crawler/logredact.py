@@ -7,10 +7,11 @@ from child loggers. Tracebacks are masked too.
 from __future__ import annotations
 
 import logging
+import sys
 
 from archive.redact import MASK, redact
 
-__all__ = ["MASK", "RedactingFilter", "install", "redact"]
+__all__ = ["MASK", "RedactingFilter", "install", "log_to_stderr", "redact"]
 
 
 class RedactingFilter(logging.Filter):
@@ -39,3 +40,12 @@ def install(logger: logging.Logger | None = None) -> RedactingFilter:
         if not existing:
             handler.addFilter(RedactingFilter())
     return RedactingFilter()
+
+
+def log_to_stderr(line_format: str) -> None:
+    """Plain lines on stderr, credentials masked, for journald, log files and terminals alike: the
+    root logger's only handler."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(line_format))
+    handler.addFilter(RedactingFilter())
+    logging.getLogger().handlers[:] = [handler]

@@ -15,6 +15,7 @@ from archive import runs
 from archive.db import Database
 from archive.models import Alias, Article, CrawlRun, FrontierURL
 from archive.sources import add_source
+from crawler.processes import pid_alive
 from newsarchive.cli import main
 from newsarchive.demo.server import DemoServer
 from scheduling_helpers import FAST_CRAWL, ITEMS, ROOT, counts, feed_with, wait_for
@@ -56,7 +57,7 @@ def test_sigkill_mid_crawl_then_restart_archives_every_article_once(sqlite_url, 
             proc.wait(timeout=10)
         with db.session() as session:
             killed = session.scalars(select(CrawlRun)).one()
-            assert killed.status == "running" and runs.shown_status(killed) == "abandoned"
+            assert killed.status == "running" and runs.shown_status(killed, alive=pid_alive) == "abandoned"
         assert main(["--db", sqlite_url, "stats", "--json"]) == 0
         report = json.loads(capsys.readouterr().out)
         assert report["runs"][0]["status"] == "abandoned" and report["archive"]["frontier_pending"] == 4
@@ -76,5 +77,5 @@ def test_sigkill_mid_crawl_then_restart_archives_every_article_once(sqlite_url, 
         assert session.scalar(select(func.count(Alias.id))) == 6
         last = session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
         assert last.status == "ok" and last.new_articles == 4
-    assert runs.abandon_dead_runs(db) == [killed.id]  # what a starting scheduler does
+    assert runs.abandon_dead_runs(db, alive=pid_alive) == [killed.id]  # what a starting scheduler does
     db.dispose()

@@ -9,6 +9,7 @@ from datetime import timedelta
 from archive import lease, runs
 from archive.models import BlockedFetch, CrawlRun, utcnow
 from archive.sources import add_source
+from crawler.processes import pid_alive
 from archive.store import ArticleFields, Page, save_article
 from newsarchive.cli import main
 
@@ -73,7 +74,7 @@ def test_stats_table(db, db_url, capsys):
 
 def test_abandoned_runs_are_closed(db):
     populate(db)
-    closed = runs.abandon_dead_runs(db)
+    closed = runs.abandon_dead_runs(db, alive=pid_alive)
     assert len(closed) == 1
     with db.session() as session:
         run = session.get(CrawlRun, closed[0])

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from archive import lease, runs
 from archive.models import Alias, Article, BlockedFetch, CrawlRun, FrontierURL, Revision, utcnow
 from archive.sources import format_interval, list_sources
+from crawler.processes import pid_alive
 from newsarchive.cli import json_option, pass_context, print_json, print_table
 
 WINDOW_DAYS = 7
@@ -45,7 +46,7 @@ def recent_runs(session: Session, limit: int) -> list[dict]:
     for run in runs.recent_runs(session, limit=limit):
         end = run.finished_at
         rows.append({
-            "id": run.id, "source_id": run.source_id, "status": runs.shown_status(run), "pid": run.pid,
+            "id": run.id, "source_id": run.source_id, "status": runs.shown_status(run, alive=pid_alive), "pid": run.pid,
             "started": run.started_at, "finished": end,
             "seconds": round((end - run.started_at).total_seconds(), 1) if end else None,
             "requests": run.requests, "not_modified": run.not_modified, "new_articles": run.new_articles,
