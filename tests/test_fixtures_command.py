@@ -10,15 +10,9 @@ import pytest
 from crawler.extract import extract
 from crawler.spiders.vudailleurs import VudailleursSpider
 from newsarchive.cli import main
-from newsarchive.demo.server import SITE_DIR, DemoServer
+from newsarchive.demo.server import SITE_DIR
 
 ARTICLE = "/2024/11/12/otan-rutte-macron/"
-
-
-@pytest.fixture
-def site():
-    with DemoServer() as server:
-        yield server
 
 
 def test_record_writes_a_page_and_an_expected_json_that_pass(site, tmp_path, sqlite_url):
