@@ -27,11 +27,16 @@ def feed_requests(server):
     return [r for r in server.requests if r.path.startswith("/feed.xml")]
 
 
+def serve_feed(site, db, body: str, **page) -> int:
+    """The site's feed answers ``body`` (and ``page``: status, content_type); registered, polled every second."""
+    site.set_page("/feed.xml", body, **page)
+    return add_feed(db, site.url("/feed.xml"))
+
+
 def test_new_items_archived_on_next_poll_unchanged_feed_answered_304(site, sqlite_url, tmp_path):
     db = Database(sqlite_url)
     log = tmp_path / "scheduler.log"
-    site.set_page("/feed.xml", feed_with(3), content_type=RSS)
-    add_feed(db, site.url("/feed.xml"))
+    serve_feed(site, db, feed_with(3), content_type=RSS)
     proc = start_scheduler(sqlite_url, log)
     try:
         wait_for(lambda: counts(db) == (3, 3), 30, what="the first 3 articles")
@@ -57,8 +62,7 @@ def test_new_items_archived_on_next_poll_unchanged_feed_answered_304(site, sqlit
 def test_failing_source_backs_off_and_recovers(site, sqlite_url, tmp_path):
     db = Database(sqlite_url)
     log = tmp_path / "scheduler.log"
-    site.set_page("/feed.xml", "upstream broke", status=500)
-    sid = add_feed(db, site.url("/feed.xml"))
+    sid = serve_feed(site, db, "upstream broke", status=500)
     proc = start_scheduler(sqlite_url, log)
     try:
         wait_for(lambda: source(db, sid).consecutive_failures >= 3, 40, what="3 failed polls")
@@ -80,8 +84,7 @@ def test_failing_source_backs_off_and_recovers(site, sqlite_url, tmp_path):
 def test_source_disabled_after_failures_and_enabled_again_while_running(site, sqlite_url, tmp_path):
     db = Database(sqlite_url)
     log = tmp_path / "scheduler.log"
-    site.set_page("/feed.xml", "gone", status=404)
-    sid = add_feed(db, site.url("/feed.xml"))
+    sid = serve_feed(site, db, "gone", status=404)
     proc = start_scheduler(sqlite_url, log, settings={"NEWSARCHIVE_DISABLE_SCORE": "2",
                                                       "NEWSARCHIVE_DISABLE_AFTER_SECONDS": "0"})
     try:
