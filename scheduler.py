@@ -7,16 +7,15 @@
   source's ``next_poll_at`` (adaptive polling, backoff, Retry-After: archive/polling.py), or a
   crontab expression (``Source.cron``). A sync job re-reads the table every ``sync_seconds``,
   so sources added, changed, disabled or removed are picked up within a minute.
-* Each poll is its own process (``python -m newsarchive crawl SOURCE_ID``: a Twisted reactor
-  cannot restart) with a hard timeout (crawler/processes.py). ``max_instances=1`` (a slow site
-  never piles up), ``coalesce=True``, a misfire grace time, and jitter (at most 10% of the
-  interval, capped at ``max_jitter``).
-* One scheduler per archive: a lease row (archive/lease.py) renewed every ttl/3. A second
-  scheduler refuses to start (or, with ``standby``, waits) and takes over once the first one's
-  lease expires; a scheduler that loses its lease stops.
+* Each poll is its own process (``python -m newsarchive crawl SOURCE_ID``) with a hard timeout
+  (crawler/processes.py). ``max_instances=1`` (a slow site never piles up), ``coalesce=True``, a
+  misfire grace time, and jitter (at most 10% of the interval, capped at ``max_jitter``).
+* One scheduler per archive: a lease row (archive/lease.py) renewed every ttl/3. A second one
+  refuses to start (or, with ``standby``, waits) and takes over once it expires; one that loses
+  its lease stops.
 * SIGTERM/SIGINT: no new runs; in-flight crawls get SIGTERM, and SIGKILL after ``stop_grace``
-  seconds; their runs are closed; the lease is released. A second signal kills them at once.
-  What a killed crawl had not archived stays in the frontier for the next run.
+  seconds (at once on a second signal); their runs are closed; the lease is released. What a
+  killed crawl had not archived stays in the frontier for the next run.
 """
 
 from __future__ import annotations
@@ -285,7 +284,8 @@ def schedule(ctx, db_url, sync_every, run_timeout, stop_grace, lease_ttl, max_ji
     try:
         config = SchedulerConfig(sync_seconds=sync_every, run_timeout=run_timeout, stop_grace=stop_grace,
                                  lease_ttl=lease_ttl, max_jitter=max_jitter, misfire_grace=misfire_grace,
-                                 max_workers=workers, standby=standby, crawl_settings=overrides_with_inherited(settings))
+                                 max_workers=workers, standby=standby,
+                                 crawl_settings=overrides_with_inherited(settings))
         db = Database(database_url(db_url or (root.params.get("db_url") if root is not ctx else None)))
         setup_logging(log_level)
         ctx.exit(Scheduler(db, config).serve())

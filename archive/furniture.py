@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -127,8 +127,9 @@ def learn_page(db: Database, site: str, lines: Mapping[int, str]) -> frozenset[i
     Returns which of this page's lines are furniture after counting it.
     """
     site = normalize_site(site)
-    rows = [{"site": site, "fingerprint": fp, "sample": text[:SAMPLE_CHARS], "pages": 1, "pinned": None}
-            for fp, text in list(dict(lines).items())[:MAX_LINES_PER_PAGE] if fp != PAGE_TALLY]
+    rows: list[dict[str, Any]] = [
+        {"site": site, "fingerprint": fp, "sample": text[:SAMPLE_CHARS], "pages": 1, "pinned": None}
+        for fp, text in list(dict(lines).items())[:MAX_LINES_PER_PAGE] if fp != PAGE_TALLY]
     rows.append({"site": site, "fingerprint": PAGE_TALLY, "sample": "(pages learned)", "pages": 1, "pinned": False})
     rows.sort(key=lambda row: row["fingerprint"])  # one lock order for concurrent PostgreSQL writers
     insert = sqlite_insert if db.is_sqlite else pg_insert
@@ -148,7 +149,7 @@ def learn_page(db: Database, site: str, lines: Mapping[int, str]) -> frozenset[i
 
 def prune(session: Session, site: str) -> int:
     """Forget the site's unpinned lines seen on a single page; returns how many."""
-    result = session.execute(delete(SiteLine).where(
+    result = session.connection().execute(delete(SiteLine).where(  # Core: its rowcount is the rows deleted
         SiteLine.site == normalize_site(site), SiteLine.fingerprint != PAGE_TALLY,
         SiteLine.pinned.is_(None), SiteLine.pages <= 1))
     return result.rowcount or 0

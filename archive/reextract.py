@@ -99,7 +99,7 @@ def _extracted(session: Session, candidate: Candidate, reextract_text: Reextract
     try:
         headers = [(str(k), str(v)) for k, v in json.loads(raw.headers or "[]")]
         text = reextract_text(decompress(raw), raw.url, headers, raw.fetched_at)
-    except Exception as exc:  # one bad page must not stop a run over the whole archive
+    except Exception as exc:  # noqa: BLE001 - one bad page must not stop a run over the whole archive
         summary.errors += 1
         if on_error:
             on_error(candidate.article_id, exc)

@@ -119,7 +119,8 @@ def _abandon(db: Database, query, alive: Alive) -> list[int]:
 def last_run_of(db: Database, pid: int) -> CrawlRun | None:
     """The latest run a process recorded."""
     with db.session() as session:
-        return session.scalars(select(CrawlRun).where(CrawlRun.pid == pid).order_by(CrawlRun.id.desc()).limit(1)).first()
+        latest = select(CrawlRun).where(CrawlRun.pid == pid).order_by(CrawlRun.id.desc()).limit(1)
+        return session.scalars(latest).first()
 
 
 def summary_line(run: CrawlRun) -> str:

@@ -108,9 +108,9 @@ def add_source(session: Session, url: str, *, kind: str = "feed", every: int | N
         check_cron(cron)
     if kind not in KINDS:
         raise SourceError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
-    source = get_source(session, url, required=False)
+    source = find_source(session, url)
     created = source is None
-    if created:
+    if source is None:
         source = Source(url=url, kind=kind, enabled=True, every_seconds=every or 1800)
         session.add(source)
     else:
@@ -129,13 +129,18 @@ def add_source(session: Session, url: str, *, kind: str = "feed", every: int | N
     return source, created
 
 
-def get_source(session: Session, key: str, *, required: bool = True) -> Source | None:
-    """A source by URL or id."""
+def find_source(session: Session, key: str) -> Source | None:
+    """A source by URL or id, if there is one."""
     source_id = parse_id(key)
-    source = session.get(Source, source_id) if source_id is not None else session.scalars(
-        select(Source).where(Source.url == key.strip())
-    ).first()
-    if source is None and required:
+    if source_id is not None:
+        return session.get(Source, source_id)
+    return session.scalars(select(Source).where(Source.url == key.strip())).first()
+
+
+def get_source(session: Session, key: str) -> Source:
+    """A source by URL or id; SourceError when there is none."""
+    source = find_source(session, key)
+    if source is None:
         raise SourceError(f"unknown source: {key[:200]}")
     return source
 

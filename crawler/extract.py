@@ -70,8 +70,8 @@ def extract(
 
     page = text_meta.read_page(tree)
     title = text_meta.title_of(page, site)
-    published, modified = page_dates(page, tree)
-    published, updated = choose_dates(published, modified, url, feed_date)
+    published_dates, modified_dates = page_dates(page, tree)
+    published, updated = choose_dates(published_dates, modified_dates, url, feed_date)
     language = text_meta.language_of(page, tree)
     if published is None and feed_date is None:
         guessed = guess_date(tree, url) or dateline_date(tree, language)

@@ -20,7 +20,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken format string is logging's problem to report, not ours
+        except Exception:  # noqa: BLE001 - a broken format string is logging's problem to report, not ours
             return True
         masked = redact(message)
         if masked != message or record.args:

@@ -87,7 +87,7 @@ class SiteFurniture:
 
     def clean(self, item, article: Article) -> Article:
         """Keep the page's lines aside for learning; return the article without the site's furniture."""
-        lines = {}
+        lines: dict[int, str] = {}
         for line in article.text.splitlines():
             lines.setdefault(line_fingerprint(line), line)
         if len(self._pending) > 10_000:  # items dropped by a pipeline in between: forget the oldest

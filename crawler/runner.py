@@ -14,7 +14,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from archive import runs
-from archive.db import Database
+from archive.db import ArchiveError, Database
 from archive.models import CrawlRun, Source
 from archive.redact import redact
 from crawler import logredact
@@ -67,12 +67,14 @@ def _crawl_in_order(process: CrawlerProcess, jobs: list[Job], failures: list[str
         failures.append(f"{job.spider}: {failure.type.__name__}: {redact(failure.getErrorMessage())}")
         logging.getLogger(__name__).error("spider %s failed: %s", job.spider, failures[-1])
 
-    chain = None
-    for job in ordered:
-        if chain is None:
-            chain = process.crawl(job.spider, **job.args).addErrback(failed, job)
-        else:
-            chain.addCallback(lambda _, job=job: process.crawl(job.spider, **job.args).addErrback(failed, job))
+    def crawl(_result, job: Job):
+        return process.crawl(job.spider, **job.args).addErrback(failed, job)
+
+    if not ordered:
+        return
+    chain = crawl(None, ordered[0])
+    for job in ordered[1:]:
+        chain.addCallback(crawl, job)
 
 
 def run(db: Database, jobs: list[Job], *, overrides: dict[str, str] | None = None,
@@ -95,4 +97,7 @@ def run(db: Database, jobs: list[Job], *, overrides: dict[str, str] | None = Non
             status, error = "failed", "; ".join(failures)[:1000]
         runs.close_run(db, run_id, status=status, error=error)
     with db.session() as session:
-        return session.get(CrawlRun, run_id)
+        finished = session.get(CrawlRun, run_id)
+    if finished is None:
+        raise ArchiveError(f"crawl run {run_id} is no longer in the archive {db.safe_url}")
+    return finished

@@ -55,7 +55,7 @@ def named_site_versions(site: str) -> tuple[Selectors, ...]:
         spider = spider_class(name)
         versions = getattr(spider, "selector_versions", None)  # only named-site spiders have them
         if versions is not None and any(
-                site == domain or site.endswith("." + domain) for domain in spider.allowed_domains):
+                site == domain or site.endswith("." + domain) for domain in getattr(spider, "allowed_domains", ())):
             return tuple(versions)
     return ()
 

@@ -149,7 +149,8 @@ def author_of(page: PageMeta, tree: HtmlElement) -> str | None:
             if name:
                 names.extend(clean_authors(name))
     if not names:
-        for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator", "byl"):
+        for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator",
+                    "byl"):
             if page.metas.get(key):
                 names = clean_authors(page.metas[key])
                 if names:
@@ -165,7 +166,8 @@ def author_of(page: PageMeta, tree: HtmlElement) -> str | None:
     if not names:  # trafilatura's byline search, then an organisation named as author
         names = clean_authors(extract_author(tree) or "")
     if not names and value:
-        names = [n for item in (value if isinstance(value, list) else [value]) for n in clean_authors(_name(item) or "")]
+        items = value if isinstance(value, list) else [value]
+        names = [n for item in items for n in clean_authors(_name(item) or "")]
     return ", ".join(dict.fromkeys(names)) or None
 
 
@@ -174,10 +176,11 @@ def clean_authors(raw: str) -> list[str]:
     text = " ".join(raw.split())
     text = _GLUED_PREFIX.sub("", text)
     text = _BYLINE_PREFIX.sub("", text)
-    names = []
+    names: list[str] = []
     for part in _AUTHOR_SPLIT.split(text):
         part = _BYLINE_PREFIX.sub("", _GLUED_PREFIX.sub("", part)).strip(" .-–—:|")
-        if not part or len(part) > 60 or len(part.split()) > 5 or _AUTHOR_NOISE.search(part) or _NOISE_WORDS.search(part):
+        too_long = len(part) > 60 or len(part.split()) > 5
+        if not part or too_long or _AUTHOR_NOISE.search(part) or _NOISE_WORDS.search(part):
             continue
         if names and part.replace(".", "").casefold() in _CREDENTIALS:
             continue

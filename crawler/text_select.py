@@ -165,7 +165,7 @@ def best_by_reference(candidates: dict[str, list[str]], reference: str | None) -
     if not reference:
         return None
     scores = {name: closeness(lines, reference) for name, lines in candidates.items() if lines}
-    best = max(scores, key=scores.get, default=None)
+    best = max(scores, key=lambda name: scores[name], default=None)
     return best if best is not None and scores[best] >= REFERENCE_AGREEMENT else None
 
 

@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import lxml.html
-import pytest
 
 from archive.db import Database
 from archive.models import Article
@@ -21,6 +17,7 @@ from archive.store import find_article
 from newsarchive.cli import main
 from newsarchive.demo.server import SITE_DIR as SITE
 from tests.clirun import crawl
+
 FURNITURE = ["Image Alt", "Postez un commentaire", "You don't have permission to register",
              "Partager sur Facebook", "Inscrivez-vous", "Vudailleurs.com"]
 AMP_ARTICLE = "/2024/11/12/otan-rutte-macron/"

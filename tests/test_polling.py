@@ -7,12 +7,11 @@ from pathlib import Path
 
 import feedparser
 import pytest
-
 from twisted.internet.error import DNSLookupError
 
 from archive import polling
-from archive.polling import Severity
 from archive.models import Source, utcnow
+from archive.polling import Severity
 from archive.sources import add_source, set_enabled
 from crawler import headers, polls
 
@@ -85,7 +84,8 @@ def test_retry_after_seconds_or_date():
 @pytest.mark.parametrize("kwargs, expected", [
     ({"status": 404}, Severity.HARD), ({"status": 410}, Severity.HARD),
     ({"exception": DNSLookupError("no such host")}, Severity.HARD),
-    ({"status": 500}, Severity.SOFT), ({"status": 503}, Severity.SOFT), ({"exception": TimeoutError("took too long")}, Severity.SOFT),
+    ({"status": 500}, Severity.SOFT), ({"status": 503}, Severity.SOFT),
+    ({"exception": TimeoutError("took too long")}, Severity.SOFT),
     ({"status": 429}, Severity.TEMPORARY), ({"status": 503, "retry_after": 60}, Severity.TEMPORARY),
 ])
 def test_severity(kwargs, expected):

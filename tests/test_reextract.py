@@ -8,8 +8,8 @@ from archive.models import Revision
 from archive.reextract import reextract
 from archive.search import search
 from archive.store import ArticleFields, Page, find_article, save_article
-from newsarchive.cli import main
 from crawler.headers import charset_of
+from newsarchive.cli import main
 
 
 def page_html(paragraphs):

@@ -11,7 +11,6 @@ import importlib.util
 import subprocess
 import sys
 from datetime import date, datetime, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -24,6 +23,7 @@ from crawler.spiders.sitemap import parse_sitemap, sitemaps_in_robots
 from crawler.spiders.vudailleurs import VudailleursSpider
 from newsarchive.cli import main
 from tests.clirun import ROOT, crawl
+
 DEMO_ARTICLES = {"/2024/11/12/otan-rutte-macron/", "/2024/11/05/budget-2025-assemblee-nationale/",
                  "/2024/10/21/vendanges-2024-bordeaux/", "/2024/10/08/train-de-nuit-paris-briancon/",
                  "/2024/09/16/festival-deauville-cinema-americain/", "/2024/09/09/jeux-paralympiques-bilan/"}

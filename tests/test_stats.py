@@ -9,8 +9,8 @@ from datetime import timedelta
 from archive import lease, runs
 from archive.models import BlockedFetch, CrawlRun, utcnow
 from archive.sources import add_source
-from crawler.processes import pid_alive
 from archive.store import ArticleFields, Page, save_article
+from crawler.processes import pid_alive
 from newsarchive.cli import main
 
 TEXT = ("Le conseil municipal a voté mardi soir le budget de la ville pour l’année prochaine, "

@@ -13,7 +13,7 @@ import logging
 import re
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 import scrapy
 
@@ -147,7 +147,7 @@ class ArchiveSpider(scrapy.Spider):
     def is_article_url(self, url: str) -> bool:
         return self.article_url_re is None or bool(self.article_url_re.search(url))
 
-    def new_article_requests(self, found: dict[str, datetime | None], source_id: int | None):
+    def new_article_requests(self, found: Mapping[str, datetime | None], source_id: int | None):
         """Queue the URLs not yet archived in the frontier, then request them.
 
         URLs that do not look like articles of this spider (``article_url``) are left out.

@@ -11,6 +11,7 @@ import hashlib
 import logging
 from calendar import timegm
 from datetime import datetime, timezone
+from typing import Mapping
 
 import feedparser
 import scrapy
@@ -79,7 +80,7 @@ class FeedPolling(SpiderMixin):
     def feed_failed(self, failure):
         self.poll_failed(failure, "source")
 
-    def count_new(self, found: dict[str, datetime | None]) -> int:
+    def count_new(self, found: Mapping[str, datetime | None]) -> int:
         """Article links neither archived nor already in the frontier: what this poll brought."""
         found = {url: date for url, date in found.items() if self.is_article_url(url)}
         with self.db.session() as session:

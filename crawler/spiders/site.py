@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_DEPTH = 2
 # /2024/11/12/slug/, /2024/11/slug.html, or a slug of at least four words: /un-titre-assez-long/
-DEFAULT_ARTICLE_URL = r"/(?:19|20)\d\d/\d\d?/(?:\d\d?/)?[^/?#]+|/[^/?#]*[^\W_]-[^\W_]+-[^\W_]+-[^\W_]+[^/?#]*/?(?:[?#]|$)"
+DEFAULT_ARTICLE_URL = (r"/(?:19|20)\d\d/\d\d?/(?:\d\d?/)?[^/?#]+"
+                       r"|/[^/?#]*[^\W_]-[^\W_]+-[^\W_]+-[^\W_]+[^/?#]*/?(?:[?#]|$)")
 
 
 class LinkFollowing(SpiderMixin):

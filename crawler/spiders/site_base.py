@@ -30,7 +30,8 @@ __all__ = ["Selectors", "SiteSpider"]
 
 
 class SiteSpider(FeedPolling, SitemapReading, LinkFollowing, ArchiveSpider):
-    name = None  # abstract: the spider loader only lists subclasses with a name
+    """Abstract: without a ``name`` of its own, the spider loader does not list it."""
+
     allowed_domains: list[str] = []
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
@@ -44,7 +45,7 @@ class SiteSpider(FeedPolling, SitemapReading, LinkFollowing, ArchiveSpider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         # A source an operator registered for this spider may live on another host (a mirror).
-        hosts = {urlsplit(s.url).hostname for s in spider.selected_sources()} - {None}
+        hosts = {host for s in spider.selected_sources() if (host := urlsplit(s.url).hostname)}
         spider.allowed_domains = sorted(set(cls.allowed_domains) | hosts)
         return spider
 

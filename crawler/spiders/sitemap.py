@@ -90,6 +90,8 @@ class SitemapReading(SpiderMixin):
         body = response.body
         if body[:2] == b"\x1f\x8b":
             body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        kind: str | None
+        entries: dict[str, datetime | None]
         if response.url.endswith("/robots.txt"):
             children = sitemaps_in_robots(body.decode("utf-8", "replace"))
             kind, entries = "robots", {}

@@ -22,7 +22,8 @@ from newsarchive.cli import UserError, json_option, pass_context, print_json, pr
 @json_option
 @pass_context
 def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
-    """Show the paragraphs learned for SITE (without SITE: the sites learned) (status learned, counting, pinned or kept), or pin one.
+    """Show the paragraphs learned for SITE (without SITE: the sites learned) (status learned,
+    counting, pinned or kept), or pin one.
 
     A paragraph seen on at least 5 distinct pages and on 30 % of the site's learned pages is
     furniture and is removed from its articles. Pinning a line also re-cleans the site's archived
@@ -72,7 +73,8 @@ def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
 
 def _list_sites(ctx, as_json: bool) -> int:
     with ctx.reader.session() as session:
-        rows = [{"site": site, "pages_learned": pages, "furniture": len(furniture.furniture_fingerprints(session, site))}
+        rows = [{"site": site, "pages_learned": pages,
+                 "furniture": len(furniture.furniture_fingerprints(session, site))}
                 for site, pages in furniture.learned_sites(session)]
     if as_json:
         print_json(rows)

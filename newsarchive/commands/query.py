@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from archive import diff as textdiff
 from archive.models import Revision
-from archive.search import Filters, QueryError, search as run_search
+from archive.search import Filters, QueryError
+from archive.search import search as run_search
 from archive.store import article_by_url_or_id, referencing_duplicates
 from newsarchive.cli import QueryCommand, UserError, json_option, pass_context, print_json, print_table, query_text
 
@@ -149,7 +150,8 @@ def show(ctx, article, as_json):
 
 @click.command()
 @click.argument("article", metavar="URL|ID")
-@click.option("--from", "from_", type=int, default=None, metavar="N", help="Older revision [default: the one before --to].")
+@click.option("--from", "from_", type=int, default=None, metavar="N",
+              help="Older revision [default: the one before --to].")
 @click.option("--to", type=int, default=None, metavar="N", help="Newer revision [default: the latest].")
 @pass_context
 def diff(ctx, article, from_, to):

@@ -122,7 +122,8 @@ def _print_report(report: dict) -> None:
         print_table([{**s, "last_success": _short(s["last_success"]), "next_poll": _short(s["next_poll"]),
                       "score": f"{s['failure_score']:g}", "per_day": s["articles_per_day"],
                       "poll": s["poll_every"] or s["cron"] or s["every"],
-                      "last_error": _clip(f"{_short(s['last_error_at'])} {s['last_error']}" if s["last_error"] else None)}
+                      "last_error": _clip(f"{_short(s['last_error_at'])} {s['last_error']}")
+                      if s["last_error"] else None}
                      for s in report["sources"]],
                     ["id", "state", "poll", "last_success", "next_poll", "score", "per_day", "last_error", "url"])
         for s in report["sources"]:

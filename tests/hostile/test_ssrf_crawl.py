@@ -95,7 +95,8 @@ def test_the_connection_layer_refuses_a_name_that_resolves_to_loopback(internal,
     monkeypatch.setenv("NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS", "1")  # to register it
     url = f"http://localhost:{internal.port}/"
     assert main(["--db", sqlite_url, "sources", "add", url, "--kind", "site"]) == 0
-    no_request_checks = '{"crawler.middlewares.PrivateNetworkGuard": null, "crawler.middlewares.ProxiedTargetGuard": null}'
+    no_request_checks = ('{"crawler.middlewares.PrivateNetworkGuard": null, '
+                         '"crawler.middlewares.ProxiedTargetGuard": null}')
     result = run_cli(sqlite_url, "crawl", *FAST, "-s", f"DOWNLOADER_MIDDLEWARES={no_request_checks}",
                      "-s", "LOG_LEVEL=INFO", private=False)
     assert not internal.requests

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from archive import dedup, search
 
-
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
@@ -27,7 +26,8 @@ def upgrade() -> None:
     op.create_table('article_bands',
     sa.Column('band_key', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('article_id', sa.Integer(), autoincrement=False, nullable=False),
-    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_article_bands_article_id_articles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'],
+                            name=op.f('fk_article_bands_article_id_articles'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('band_key', 'article_id', name=op.f('pk_article_bands')),
     sqlite_with_rowid=False
     )

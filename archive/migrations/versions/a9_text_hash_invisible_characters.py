@@ -49,6 +49,8 @@ def _rehash(hash_of) -> None:
         "SELECT r.id, r.article_id, r.number, r.text, a.revision_count FROM revisions r "
         f"JOIN articles a ON a.id = r.article_id WHERE r.id > :last AND ({holds_invisible}) "
         "ORDER BY r.id LIMIT :batch")
+    update_revision = sa.text("UPDATE revisions SET text_hash = :h WHERE id = :id")
+    update_article = sa.text("UPDATE articles SET text_hash = :h WHERE id = :id")
     last = 0
     while True:
         rows = bind.execute(select_batch, {"last": last, "batch": BATCH, **patterns}).all()
@@ -56,7 +58,7 @@ def _rehash(hash_of) -> None:
             return
         for revision_id, article_id, number, body, current in rows:
             digest = hash_of(body)
-            bind.execute(sa.text("UPDATE revisions SET text_hash = :h WHERE id = :id"), {"h": digest, "id": revision_id})
+            bind.execute(update_revision, {"h": digest, "id": revision_id})
             if number == current:  # the article's hash is its current revision's
-                bind.execute(sa.text("UPDATE articles SET text_hash = :h WHERE id = :id"), {"h": digest, "id": article_id})
+                bind.execute(update_article, {"h": digest, "id": article_id})
         last = rows[-1][0]
