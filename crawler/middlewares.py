@@ -24,10 +24,6 @@ from crawler.netguard import (
 logger = logging.getLogger(__name__)
 
 
-def _allowed(crawler) -> bool:
-    return crawler.settings.getbool("NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS") or private_networks_allowed()
-
-
 class _Guard:
     """A request check that counts what it refuses; private networks allowed by the setting or the
     environment variable NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS."""
@@ -38,7 +34,7 @@ class _Guard:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(_allowed(crawler), crawler.stats)
+        return cls(private_networks_allowed(crawler.settings), crawler.stats)
 
 
 class PrivateNetworkGuard(_Guard):

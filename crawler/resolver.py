@@ -89,7 +89,7 @@ class GuardedResolver:
     @classmethod
     def from_crawler(cls, crawler, reactor):
         settings = crawler.settings
-        allow = settings.getbool("NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS") or private_networks_allowed()
+        allow = private_networks_allowed(settings)
         seconds = settings.getfloat("NEWSARCHIVE_DNS_CACHE_SECONDS", CACHE_SECONDS)
         return cls(reactor, allow_private=allow, cache_seconds=seconds if settings.getbool("DNSCACHE_ENABLED") else 0)
 

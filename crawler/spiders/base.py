@@ -127,7 +127,7 @@ class ArchiveSpider(scrapy.Spider):
 
     @cached_property
     def allow_private(self) -> bool:
-        return self.crawler.settings.getbool("NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS") or private_networks_allowed()
+        return private_networks_allowed(self.crawler.settings)
 
     def fetchable(self, url: str) -> bool:
         """Whether a link may be requested: http(s), a valid host, not internal (the SSRF guard's
