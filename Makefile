@@ -1,4 +1,5 @@
-# The two commands of the README: `make demo` and `make test`. Both create .venv when needed.
+# The two commands of the README: `make demo` and `make test` (linters, type check, then the tests).
+# Both create .venv when needed.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -17,6 +18,8 @@ demo: install
 	$(BIN)/newsarchive demo
 
 test: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy archive crawler
 	$(BIN)/pytest
 
 bench: install

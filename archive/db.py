@@ -100,7 +100,7 @@ def make_engine(url: str | None = None, *, readonly: bool = False) -> Engine:
     connect_args = {}
     creator = None
     if parsed.drivername.startswith("sqlite") and readonly:
-        creator = partial(_open_sqlite_readonly, os.path.abspath(parsed.database))
+        creator = partial(_open_sqlite_readonly, os.path.abspath(parsed.database or ""))
     elif readonly:
         connect_args["options"] = "-c default_transaction_read_only=on"
     try:
@@ -211,8 +211,9 @@ class Database:
 
 
 def sqlite_path_writable(url: str) -> bool:
-    """Whether a SQLite archive's file and directory can be written (False on a read-only disk)."""
-    path = make_url(database_url(url)).database or ""
+    """Whether a SQLite archive's file and directory can be written (False on a read-only disk).
+    ArchiveError for a malformed URL."""
+    path = parse_database_url(database_url(url)).database or ""
     directory = os.path.dirname(os.path.abspath(path))
     return os.access(directory, os.W_OK) and (not os.path.exists(path) or os.access(path, os.W_OK))
 

@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 
 from archive.models import Article, ArticleBand, Revision
 
-_SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W_]+")
 
 PERMUTATIONS = 128
@@ -42,17 +41,6 @@ MAX_CANDIDATES = 20
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
-
-
-def normalize_text(text: str) -> str:
-    """One line per paragraph, runs of whitespace collapsed, empty paragraphs dropped."""
-    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
-
-
-def text_hash(text: str) -> str:
-    """Hash of the normalized text: equal for texts that differ only in whitespace."""
-    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
 
 
 def _fold_char(char: str) -> str:

@@ -145,7 +145,7 @@ def write_warc(session: Session, out: BinaryIO, *, gzip: bool = False, filename:
                 record_ids[raw.id] = response.rec_headers.get_header("WARC-Record-ID")
             text = (article.record["title"] or "") + "\n\n" + article.record["text"]
             headers = {"WARC-Date": datetime_to_iso_date(datetime.fromisoformat(article.record["last_seen"]))}
-            refers = record_ids.get(article.raw_page_id)
+            refers = record_ids.get(article.raw_page_id) if article.raw_page_id is not None else None
             if refers:
                 headers["WARC-Refers-To"] = refers
                 headers["WARC-Concurrent-To"] = refers

@@ -107,7 +107,7 @@ def facet_counts(session: Session, query: Query | None, filters: Filters | None 
         key = (query, filters.since, filters.until, cap, archive_version(session))
         groups, walked = cache.get(key, lambda: _groups(session, query, filters, cap))
     facets = Facets(total=sum(g.count for g in groups if _passes(g, filters, "")), capped=walked >= cap)
-    tallies = {name: Counter() for name in ("site", "language", "revised", "copy", "month")}
+    tallies: dict[str, Counter] = {name: Counter() for name in ("site", "language", "revised", "copy", "month")}
     for g in groups:
         for name in ("site", "language", "revised", "copy"):
             if _passes(g, filters, name):

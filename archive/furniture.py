@@ -18,33 +18,32 @@ on at least ``MIN_SHARE`` of the pages learned for the site:
   more, so it stays text. `lines_on_every_page` applies the same rule to pages not learned yet
   (the other pages of one crawl batch).
 
-The archive never computes fingerprints (that is `crawler.extract.line_fingerprint`); it only
-stores and counts the integers it is given. The number of pages learned for a site is kept in
-the reserved row ``fingerprint = PAGE_TALLY`` of ``site_lines`` (pinned False, never furniture).
+Lines are keyed by ``archive.text.line_fingerprint``, which the crawler computes as it extracts;
+this module stores and counts the integers it is given. The number of pages learned for a site
+is kept in the reserved row ``fingerprint = PAGE_TALLY`` of ``site_lines`` (pinned False, never
+furniture).
 
 Re-cleaning: when a site's furniture grows, `reclean` re-extracts only the articles of that
 site whose current text contains one of the new lines (a LIKE prefilter, then the caller's
 exact check), from each article's latest raw page, and records a revision where the clean
-text changed (pointing at the same raw page).
+text changed (pointing at the same raw page): the loop of archive/reextract.py.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Callable, Iterable, Mapping
+from functools import partial
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from archive import dedup
 from archive.db import Database
-from archive.models import Article, RawPage, Revision, SiteLine, utcnow
-from archive.store import add_revision, decompress
+from archive.models import Article, Revision, SiteLine
+from archive.reextract import Candidate, ReextractText, Summary, rewrite
 from archive.urls import normalize_site
 
 MIN_PAGES = 5
@@ -61,10 +60,6 @@ RECLEAN_BATCH = 100
 # article), and a change is rare (a new box on the site, or the first pages of a new site).
 RECLEAN_LIMIT = 500
 
-# (raw body, URL, headers, fetched_at) -> clean text, or None when the page gives nothing usable
-Reextract = Callable[[bytes, str, list[tuple[str, str]], datetime], "str | None"]
-
-
 @dataclass(frozen=True)
 class Line:
     fingerprint: int
@@ -80,14 +75,6 @@ class Line:
         if self.pinned is False:
             return "kept"
         return "learned" if self.furniture else "counting"
-
-
-@dataclass
-class RecleanSummary:
-    checked: int = 0
-    changed: int = 0
-    skipped: int = 0
-    truncated: bool = False  # stopped at the limit: more articles may hold the lines
 
 
 def threshold(site_pages: int) -> int:
@@ -140,8 +127,9 @@ def learn_page(db: Database, site: str, lines: Mapping[int, str]) -> frozenset[i
     Returns which of this page's lines are furniture after counting it.
     """
     site = normalize_site(site)
-    rows = [{"site": site, "fingerprint": fp, "sample": text[:SAMPLE_CHARS], "pages": 1, "pinned": None}
-            for fp, text in list(dict(lines).items())[:MAX_LINES_PER_PAGE] if fp != PAGE_TALLY]
+    rows: list[dict[str, Any]] = [
+        {"site": site, "fingerprint": fp, "sample": text[:SAMPLE_CHARS], "pages": 1, "pinned": None}
+        for fp, text in list(dict(lines).items())[:MAX_LINES_PER_PAGE] if fp != PAGE_TALLY]
     rows.append({"site": site, "fingerprint": PAGE_TALLY, "sample": "(pages learned)", "pages": 1, "pinned": False})
     rows.sort(key=lambda row: row["fingerprint"])  # one lock order for concurrent PostgreSQL writers
     insert = sqlite_insert if db.is_sqlite else pg_insert
@@ -161,7 +149,7 @@ def learn_page(db: Database, site: str, lines: Mapping[int, str]) -> frozenset[i
 
 def prune(session: Session, site: str) -> int:
     """Forget the site's unpinned lines seen on a single page; returns how many."""
-    result = session.execute(delete(SiteLine).where(
+    result = session.connection().execute(delete(SiteLine).where(  # Core: its rowcount is the rows deleted
         SiteLine.site == normalize_site(site), SiteLine.fingerprint != PAGE_TALLY,
         SiteLine.pinned.is_(None), SiteLine.pages <= 1))
     return result.rowcount or 0
@@ -220,61 +208,27 @@ def _like_pattern(sample: str) -> str | None:
     return "%" + "".join(c if c.isascii() else "_" for c in escaped) + "%"
 
 
-def reclean(db: Database, site: str, samples: Iterable[str], reextract: Reextract, *,
-            affected: Callable[[str], bool], limit: int = RECLEAN_LIMIT) -> RecleanSummary:
+def reclean(db: Database, site: str, samples: Iterable[str], reextract_text: ReextractText, *,
+            affected: Callable[[str], bool], limit: int = RECLEAN_LIMIT) -> Summary:
     """Re-extract the site's articles whose current text contains one of ``samples`` (new furniture).
 
     ``affected(text)`` is the exact test on an article's current text (the caller compares
-    fingerprints); ``reextract`` gives the clean text of a stored raw page. Pages are read and
-    extracted outside write transactions; each batch is written in one short transaction, and an
-    article revised meanwhile is left alone.
+    fingerprints); ``reextract_text`` gives the clean text of a stored raw page (archive/reextract.py).
     """
-    site = normalize_site(site)
     patterns = [p for p in map(_like_pattern, samples) if p]
-    summary = RecleanSummary()
     if not patterns:
-        return summary
-    last_id = 0
-    while True:
-        if summary.checked >= limit:
-            summary.truncated = True
-            return summary
-        with db.session() as session:
-            query = (select(Article.id, Article.revision_count, Revision.text, Revision.title, Revision.raw_page_id)
-                     .join(Revision, (Revision.article_id == Article.id) & (Revision.number == Article.revision_count))
-                     .where(Article.site == site, Article.id > last_id,
-                            or_(*(func.lower(Revision.text).like(func.lower(p), escape="\\") for p in patterns)))
-                     .order_by(Article.id).limit(min(RECLEAN_BATCH, limit - summary.checked)))
-            candidates = session.execute(query).all()
-            if not candidates:
-                return summary
-            last_id = candidates[-1].id
-            results = []
-            for row in candidates:
-                summary.checked += 1
-                if row.raw_page_id is None or not affected(row.text):
-                    summary.skipped += 1
-                    continue
-                raw = session.get(RawPage, row.raw_page_id)
-                headers = [(str(k), str(v)) for k, v in json.loads(raw.headers or "[]")]
-                text = reextract(decompress(raw), raw.url, headers, raw.fetched_at)
-                if not text or not text.strip():
-                    summary.skipped += 1
-                    continue
-                results.append((row, text))
-        _write(db, results, summary)
+        return Summary()
+    return rewrite(db, partial(_holding, site=normalize_site(site), patterns=patterns, affected=affected),
+                   reextract_text, batch=RECLEAN_BATCH, limit=limit)
 
 
-def _write(db: Database, results, summary: RecleanSummary) -> None:
-    if not results:
-        return
-    with db.transaction() as session:
-        for row, text in results:
-            article = session.get(Article, row.id)
-            if article is None or article.revision_count != row.revision_count or \
-                    dedup.text_hash(text) == article.text_hash:
-                summary.skipped += 1
-                continue
-            add_revision(session, article, text=text, title=row.title, raw_page_id=row.raw_page_id,
-                         fetched_at=utcnow())
-            summary.changed += 1
+def _holding(session: Session, last_id: int, size: int, *, site: str, patterns: list[str],
+             affected: Callable[[str], bool]) -> list[Candidate]:
+    """The next articles of the site whose current text matches a pattern (LIKE), then ``affected``."""
+    query = (select(Article.id, Article.revision_count, Revision.text, Revision.title, Revision.raw_page_id)
+             .join(Revision, (Revision.article_id == Article.id) & (Revision.number == Article.revision_count))
+             .where(Article.site == site, Article.id > last_id,
+                    or_(*(func.lower(Revision.text).like(func.lower(p), escape="\\") for p in patterns)))
+             .order_by(Article.id).limit(size))
+    return [Candidate(row.id, row.revision_count, row.raw_page_id if affected(row.text) else None, row.title)
+            for row in session.execute(query)]

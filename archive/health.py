@@ -72,13 +72,14 @@ def recent_days(now: datetime, days: int) -> list[date]:
     return [today - timedelta(days=days - 1 - i) for i in range(days)]
 
 
-def recent_runs(session: Session, limit: int) -> list[dict]:
-    """The last `limit` crawl runs, newest first; a 'running' run whose process is gone is 'abandoned'."""
+def recent_runs(session: Session, limit: int, *, alive: runs.Alive) -> list[dict]:
+    """The last `limit` crawl runs, newest first; a 'running' run whose process is gone (``alive``
+    says so) is 'abandoned'."""
     rows = []
     for run in runs.recent_runs(session, limit=limit):
         end = run.finished_at
         rows.append({
-            "id": run.id, "source_id": run.source_id, "status": runs.shown_status(run), "pid": run.pid,
+            "id": run.id, "source_id": run.source_id, "status": runs.shown_status(run, alive=alive), "pid": run.pid,
             "started": run.started_at, "finished": end,
             "seconds": round((end - run.started_at).total_seconds(), 1) if end else None,
             "requests": run.requests, "not_modified": run.not_modified, "new_articles": run.new_articles,
@@ -124,14 +125,15 @@ def scheduler_state(db, now: datetime) -> dict | None:
         "alive": not held.expired(now)}
 
 
-def report(db, *, limit: int = 10, now: datetime | None = None) -> dict:
-    """Everything above in one dict: what `stats --json` prints."""
+def report(db, *, alive: runs.Alive, limit: int = 10, now: datetime | None = None) -> dict:
+    """Everything above in one dict: what `stats --json` prints. ``alive(pid)`` tells whether a
+    run's process still runs (the caller knows how to ask)."""
     now = now or utcnow()
     with db.session() as session:
         gathered = {
             "generated_at": now,
             "sources": source_health(session, now),
-            "runs": recent_runs(session, limit),
+            "runs": recent_runs(session, limit, alive=alive),
             "blocked": blocked_fetches(session),
             "archive": archive_counts(session),
         }

@@ -9,8 +9,11 @@ schedulers racing for it exactly one wins on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,9 +21,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 
-from archive.db import Database
+from archive.db import Database, first_line
 from archive.models import SchedulerLease, utcnow
+
+logger = logging.getLogger("newsarchive.scheduler")
 
 SCHEDULER = "scheduler"
 DEFAULT_TTL = 60.0  # seconds; the holder renews it every TTL/3
@@ -101,3 +107,63 @@ def current(db: Database, *, name: str = SCHEDULER) -> LeaseInfo | None:
         if row is None:
             return None
         return LeaseInfo(row.name, row.holder, row.acquired_at, row.heartbeat_at, row.expires_at)
+
+
+class LeaseHeld(RuntimeError):
+    """Another holder has the lease."""
+
+
+class Keeper:
+    """Holding a lease for as long as a process runs: take it (or wait for it), renew it, give it up."""
+
+    def __init__(self, db: Database, *, ttl: float = DEFAULT_TTL, name: str = SCHEDULER):
+        self.db, self.ttl, self.name = db, ttl, name
+        self.holder = new_holder()
+        self._renewed = 0.0
+
+    def acquire(self) -> None:
+        """Take the lease, or raise LeaseHeld saying who has it."""
+        if acquire(self.db, self.holder, ttl=self.ttl, name=self.name):
+            self._renewed = time.monotonic()
+            logger.info("holding the scheduler lease of %s as %s", self.db.safe_url, self.holder)
+            return
+        held = current(self.db, name=self.name)
+        raise LeaseHeld(f"another scheduler runs this archive: {held.describe() if held else 'unknown'}; "
+                        f"it is taken over automatically once its lease expires (--standby waits for that)")
+
+    def wait(self, stopping: threading.Event) -> bool:
+        """Retry until the lease is ours (True) or ``stopping`` is set (False)."""
+        announced = False
+        while not stopping.is_set():
+            try:
+                self.acquire()
+                return True
+            except LeaseHeld as exc:
+                if not announced:
+                    logger.info("standing by: %s", exc)
+                    announced = True
+            stopping.wait(max(0.2, self.ttl / 3))
+        return False
+
+    def renew(self) -> bool:
+        """Heartbeat; False when the lease was lost (taken over, or unreachable for a whole ttl)."""
+        try:
+            if renew(self.db, self.holder, ttl=self.ttl, name=self.name):
+                self._renewed = time.monotonic()
+                return True
+            logger.error("the scheduler lease was taken over by %s: stopping",
+                         getattr(current(self.db, name=self.name), "holder", "?"))
+            return False
+        except SQLAlchemyError as exc:
+            if time.monotonic() - self._renewed < self.ttl:
+                logger.warning("could not renew the scheduler lease (will retry): %s", first_line(exc))
+                return True
+            logger.error("could not renew the scheduler lease for %.0f s: stopping", self.ttl)
+            return False
+
+    def release(self) -> None:
+        try:
+            if release(self.db, self.holder, name=self.name):
+                logger.info("released the scheduler lease")
+        except SQLAlchemyError as exc:
+            logger.warning("could not release the lease (it expires by itself): %s", first_line(exc))

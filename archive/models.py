@@ -138,7 +138,7 @@ class Article(Base):
         back_populates="article", order_by="Revision.number", cascade="all, delete-orphan"
     )
     aliases: Mapped[list[Alias]] = relationship(back_populates="article", cascade="all, delete-orphan")
-    duplicate_of: Mapped[Article | None] = relationship(remote_side=[id])
+    duplicate_of: Mapped[Article | None] = relationship(remote_side="Article.id")
     source: Mapped[Source | None] = relationship()
 
 

@@ -6,12 +6,12 @@ Adaptive interval (``Source.poll_seconds``), aiming at about one new item per po
   * two or more: interval x SPEED_UP (0.5);
   * kept within [min(policy.min_seconds, every_seconds), max(policy.max_seconds, every_seconds)]
     (5 min .. 24 h by default; an operator's explicit shorter ``--every`` is honoured), and never
-    below what the server asks for: RSS ``<ttl>``, ``sy:updatePeriod``/``sy:updateFrequency``,
-    ``Cache-Control: max-age`` (capped at the upper bound).
+    below what the server asks for (``PollHints``: RSS ``<ttl>``, ``sy:updatePeriod``,
+    ``Cache-Control: max-age``, read by crawler/polls.py), capped at the upper bound.
 
-Failures add to ``Source.failure_score`` by severity -- HARD 1 (404/410/other 4xx, malformed
-feed, DNS failure), SOFT 0.5 (5xx, timeouts, refused connections), TEMPORARY 0.25 (429, or 503
-with Retry-After) -- and back off exponentially: interval x 2^(failures-1), jittered by +-20%,
+Failures add to ``Source.failure_score`` by their ``Severity`` -- HARD 1 (404/410/other 4xx,
+malformed feed, DNS failure), SOFT 0.5 (5xx, timeouts, refused connections), TEMPORARY 0.25 (429,
+or 503 with Retry-After) -- and back off exponentially: interval x 2^(failures-1), jittered by +-20%,
 capped at the upper bound (so a dead feed is still tried daily and picked up again when it
 comes back), or exactly the server's Retry-After. A source is disabled, with the reason in
 ``Source.disabled_reason``, only when its score reaches DISABLE_SCORE (10) *and* it has been
@@ -25,12 +25,10 @@ and a full response whose body is identical counts as unchanged.
 
 from __future__ import annotations
 
-import email.utils
-import math
 import random
-import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
+from enum import Enum
 from typing import Callable
 
 from sqlalchemy.orm import Session
@@ -48,14 +46,13 @@ DISABLE_AFTER = timedelta(days=3)
 # Stored in Source.etag for a server caught sending the same ETag for changed content.
 UNTRUSTED_VALIDATORS = "!untrusted"
 
-HARD = 1.0
-SOFT = 0.5
-TEMPORARY = 0.25
 
-_SY_PERIODS = {"hourly": 3600, "daily": 86400, "weekly": 7 * 86400, "monthly": 30 * 86400,
-               "yearly": 365 * 86400}
-_MAX_AGE = re.compile(r"(?:^|[,\s])(s-maxage|max-age)\s*=\s*\"?(\d+)", re.I)
-_HARD_ERRORS = ("DNSLookupError", "InvalidURL", "NotAFeed", "MalformedFeed")
+class Severity(float, Enum):
+    """How much a failed poll adds to its source's failure score (crawler/polls.py judges it)."""
+
+    HARD = 1.0  # it will not get better by itself: 404, 410, a name that does not resolve, not a feed
+    SOFT = 0.5  # it may: 5xx, timeouts, refused connections
+    TEMPORARY = 0.25  # the server asked us to come back later: 429, 503 with Retry-After
 
 
 @dataclass(frozen=True)
@@ -80,59 +77,12 @@ DEFAULT_POLICY = PollPolicy()
 class PollHints:
     """What the server and the feed say about how often to poll, in seconds."""
 
-    ttl: float | None = None  # RSS <ttl> (minutes in the feed)
+    ttl: float | None = None  # RSS <ttl> (given in minutes by the feed)
     update_period: float | None = None  # sy:updatePeriod / sy:updateFrequency
     max_age: float | None = None  # Cache-Control
-    retry_after: float | None = None  # Retry-After (failures only)
 
     def floor(self) -> float:
         return max([v for v in (self.ttl, self.update_period, self.max_age) if v] or [0.0])
-
-
-def feed_hints(feed: dict, *, cache_control: str | None = None) -> PollHints:
-    """Hints from a parsed feed's channel (feedparser's ``parsed.feed``) and its response."""
-    ttl = _positive(feed.get("ttl"))
-    period = None
-    if feed.get("sy_updateperiod") or feed.get("sy_updatefrequency"):
-        base = _SY_PERIODS.get(str(feed.get("sy_updateperiod") or "daily").strip().lower(), 86400)
-        period = base / (_positive(feed.get("sy_updatefrequency")) or 1)
-    return PollHints(ttl=ttl * 60 if ttl else None, update_period=period, max_age=parse_max_age(cache_control))
-
-
-def parse_max_age(cache_control: str | None) -> float | None:
-    if not cache_control or "no-cache" in cache_control.lower() or "no-store" in cache_control.lower():
-        return None
-    match = _MAX_AGE.search(cache_control)
-    return float(match.group(2)) or None if match else None
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds from now: either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or utcnow())).total_seconds())
-
-
-def severity(*, status: int | None = None, error: str | None = None, retry_after: float | None = None) -> float:
-    """How bad a failed poll is, from its HTTP status or the name of its error."""
-    if status is not None:
-        if status == 429 or (status == 503 and retry_after is not None):
-            return TEMPORARY
-        if status >= 500:
-            return SOFT
-        return HARD
-    if error and error.startswith(_HARD_ERRORS):
-        return HARD
-    return SOFT
 
 
 def current_interval(source: Source, policy: PollPolicy = DEFAULT_POLICY) -> float:
@@ -167,14 +117,14 @@ def record_success(session: Session, source: Source, *, etag: str | None = None,
     source.next_poll_at = now + timedelta(seconds=source.poll_seconds)
 
 
-def record_failure(session: Session, source: Source, error: str, *, weight: float = SOFT,
+def record_failure(session: Session, source: Source, error: str, *, severity: Severity = Severity.SOFT,
                    retry_after: float | None = None, policy: PollPolicy = DEFAULT_POLICY,
                    now: datetime | None = None, rand: Callable[[], float] = random.random) -> None:
     now = now or utcnow()
     source.last_polled_at = source.last_error_at = now
     source.last_error = error[:1000]
     source.consecutive_failures += 1
-    source.failure_score = round(source.failure_score + weight, 4)
+    source.failure_score = round(source.failure_score + float(severity), 4)
     _, high = policy.bounds(source)
     if retry_after is not None:
         delay = min(high, max(1.0, retry_after))
@@ -191,10 +141,3 @@ def record_failure(session: Session, source: Source, error: str, *, weight: floa
             f"disabled {now:%Y-%m-%d %H:%M} UTC after {source.consecutive_failures} failed polls over "
             f"{days:.1f} days (failure score {source.failure_score:g}); last error: {error[:300]}")
 
-
-def _positive(value) -> float | None:
-    try:
-        number = float(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 and math.isfinite(number) else None

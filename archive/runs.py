@@ -1,15 +1,22 @@
-"""Crawl runs and blocked fetches: what each `newsarchive crawl` did, for operators."""
+"""Crawl runs and blocked fetches: what each `newsarchive crawl` did, for operators.
+
+Whether a run's process is still alive is not the archive's to judge (the runs of one archive may
+come from several hosts): the caller says, with an ``alive(pid)`` function.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.db import Database
 from archive.models import BlockedFetch, CrawlRun, utcnow
+
+Alive = Callable[[int | None], bool]  # whether the process with this id is still running
 
 # Scrapy stats keys -> CrawlRun columns
 STAT_COLUMNS = {
@@ -79,40 +86,45 @@ def recent_runs(session: Session, limit: int = 10) -> list[CrawlRun]:
     return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)))
 
 
-def pid_alive(pid: int | None) -> bool:
-    """Whether a process with this id exists on this host (a crawl run's, for abandoned runs)."""
-    if not pid or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def shown_status(run: CrawlRun) -> str:
+def shown_status(run: CrawlRun, *, alive: Alive) -> str:
     """The run's status, with 'running' runs whose process is gone shown as 'abandoned'."""
-    if run.status == "running" and not pid_alive(run.pid):
+    if run.status == "running" and not alive(run.pid):
         return "abandoned"
     return run.status
 
 
-def abandon_dead_runs(db: Database, *, pids: set[int] | None = None) -> list[int]:
-    """Close the 'running' runs whose process is gone (killed, crashed) as 'abandoned'.
+def abandon_dead_runs(db: Database, *, alive: Alive) -> list[int]:
+    """Close the 'running' runs whose process is gone (killed, crashed) as 'abandoned'."""
+    return _abandon(db, select(CrawlRun).where(CrawlRun.status == "running"), alive)
 
-    ``pids``: only those processes' runs (a scheduler closing the runs of a child it killed).
-    """
+
+def abandon_runs_of(db: Database, pids: set[int]) -> list[int]:
+    """Close the 'running' runs of these processes as 'abandoned' (a supervisor killed them)."""
+    return _abandon(db, select(CrawlRun).where(CrawlRun.status == "running", CrawlRun.pid.in_(pids)),
+                    alive=lambda pid: False)
+
+
+def _abandon(db: Database, query, alive: Alive) -> list[int]:
     with db.transaction() as session:
-        query = select(CrawlRun).where(CrawlRun.status == "running")
-        if pids is not None:
-            query = query.where(CrawlRun.pid.in_(pids))
         closed = []
         for run in session.scalars(query):
-            if pids is not None or not pid_alive(run.pid):
+            if not alive(run.pid):
                 run.status = "abandoned"
                 run.finished_at = utcnow()
                 run.error = run.error or "process ended without closing the run (killed?)"
                 closed.append(run.id)
         return closed
+
+
+def last_run_of(db: Database, pid: int) -> CrawlRun | None:
+    """The latest run a process recorded."""
+    with db.session() as session:
+        latest = select(CrawlRun).where(CrawlRun.pid == pid).order_by(CrawlRun.id.desc()).limit(1)
+        return session.scalars(latest).first()
+
+
+def summary_line(run: CrawlRun) -> str:
+    """What a run did, on one line for an operator's log."""
+    return (f"run {run.id}: {run.status}: {run.requests} requests, {run.not_modified} not modified, "
+            f"{run.new_articles} new articles, {run.new_revisions} new revisions, {run.duplicates} duplicates, "
+            f"{run.errors} errors" + (f" ({run.error})" if run.error else ""))

@@ -37,8 +37,8 @@ from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from archive.dedup import fold, words
-from archive.snippets import SNIPPET_WORDS, render_snippet, snippet_pieces
 from archive.models import Article, Revision
+from archive.snippets import SNIPPET_WORDS, render_snippet, snippet_pieces
 from archive.urls import normalize_site
 
 RANK_CANDIDATES = 1000
@@ -175,7 +175,8 @@ class Filters:
 
     def sql(self, alias: str = "a") -> tuple[str, dict]:
         """A SQL condition on the articles table (aliased) and its parameters."""
-        where, params = [], {}
+        where: list[str] = []
+        params: dict[str, object] = {}
         if self.site:
             site = normalize_site(self.site)
             where.append(f"{alias}.site = :f_site")
@@ -283,7 +284,7 @@ def search(session: Session, user_query: str | Query, *, filters: Filters | None
         reverse = True
     newest = order == "newest"
     params["cap"] = min(offset + limit, RANK_CANDIDATES) if newest else RANK_CANDIDATES
-    rows = session.execute(_statement(sql, params), params).all()
+    rows = list(session.execute(_statement(sql, params), params).all())
     rows.sort(key=(lambda r: -r.id) if newest else (lambda r: (r.score if not reverse else -r.score, -r.id)))
     best = rows[offset:offset + limit]
     if not best:

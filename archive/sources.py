@@ -1,21 +1,23 @@
-"""The sources an operator registered: feeds, sitemaps and sites to poll."""
+"""The sources an operator registered: feeds, sitemaps and sites to poll, and when to poll them."""
 
 from __future__ import annotations
 
+import random
 import re
-from datetime import timedelta
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from archive.models import Source, parse_id, utcnow
 from archive.urls import check_url
 
 KINDS = ("feed", "sitemap", "site")
-_DURATION = re.compile(r"^\s*([0-9]{1,9})\s*([smhd]?)\s*$", re.ASCII)
-_UNIT_SECONDS = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^\s*([0-9]{1,9}(\.[0-9]{1,6})?)\s*([smhd]?)\s*$", re.ASCII)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_INTERVAL_SECONDS = 365 * 86400
 
 
@@ -23,28 +25,72 @@ class SourceError(ValueError):
     """A source request that cannot be carried out (unknown source, bad interval...)."""
 
 
+def parse_duration(text: str, *, bare_unit: str = "s", fractions: bool = True) -> float | None:
+    """'30s', '5m', '1.5h', '1d' or a bare number of ``bare_unit``, as seconds; None when it is not
+    a duration (``fractions=False``: whole numbers only)."""
+    match = _DURATION.match(text or "")
+    if not match or (match.group(2) and not fractions):
+        return None
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(3) or bare_unit]
+
+
 def parse_interval(text: str) -> int:
     """'30m', '2h', '1d', '45s' or a bare number of minutes, as seconds (1 s to 365 days)."""
-    match = _DURATION.match(text or "")
-    if not match or int(match.group(1)) == 0:
+    duration = parse_duration(text, bare_unit="m", fractions=False)
+    if not duration:
         raise SourceError(f"not an interval: {str(text)[:40]!r} (use e.g. 30m, 2h, 1d)")
-    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    seconds = int(duration)
     if seconds > MAX_INTERVAL_SECONDS:
         raise SourceError(f"interval too long: {text!r} (at most 365d)")
     return seconds
 
 
-def check_cron(expression: str) -> str:
-    """A crontab line (minute hour day month day-of-week), checked; raises SourceError."""
+def cron_trigger(expression: str, jitter: float | None = None) -> CronTrigger:
+    """A crontab line (minute hour day month day-of-week) as a UTC trigger; ValueError if it is none."""
     fields = expression.split()
     if len(fields) != 5:
-        raise SourceError(f"not a crontab expression: {expression[:60]!r} (5 fields: minute hour day month "
-                          "day-of-week, e.g. '*/30 * * * *')")
+        raise ValueError(f"expected 5 crontab fields (minute hour day month day-of-week, e.g. '*/30 * * * *'), "
+                         f"got {len(fields)}: {expression[:60]!r}")
+    minute, hour, day, month, day_of_week = fields
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week,
+                       timezone=timezone.utc, jitter=jitter)
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """When a source is polled, as an APScheduler trigger (and the first run time of an interval)."""
+
+    trigger: CronTrigger | IntervalTrigger
+    next_run: datetime | None
+    description: str  # "every 30m, next 12:00:00", "cron '*/5 * * * *'"
+
+
+def poll_schedule(source: Source, *, max_jitter: float, after_run: bool = False,
+                  now: datetime | None = None) -> PollSchedule:
+    """A source's schedule: its crontab line, else its (adaptive) interval from its next_poll_at,
+    jittered by at most 10% of the interval and ``max_jitter`` seconds. ``after_run``: the poll
+    that just ended set no next poll (not a feed, or it crashed): wait one interval. ValueError
+    for a crontab line that is none."""
+    if source.cron:
+        return PollSchedule(cron_trigger(source.cron, jitter=max_jitter), None, f"cron {source.cron!r}")
+    now = now or utcnow()
+    seconds = float(source.poll_seconds or source.every_seconds)
+    jitter = min(max_jitter, 0.1 * seconds)
+    due = max(now, source.next_poll_at or now)
+    if after_run and due <= now:
+        due = now + timedelta(seconds=seconds)
+    next_run = due + timedelta(seconds=random.uniform(0, jitter))
+    return PollSchedule(IntervalTrigger(seconds=seconds, jitter=jitter or None, timezone=timezone.utc), next_run,
+                        f"every {format_interval(int(seconds))}, next {next_run:%H:%M:%S}")
+
+
+def check_cron(expression: str) -> str:
+    """A crontab line, checked and with its fields single-spaced; raises SourceError."""
     try:
-        CronTrigger.from_crontab(" ".join(fields), timezone="UTC")
+        cron_trigger(expression)
     except (ValueError, TypeError) as exc:
         raise SourceError(f"not a crontab expression: {expression[:60]!r} ({exc})") from None
-    return " ".join(fields)
+    return " ".join(expression.split())
 
 
 def format_interval(seconds: int) -> str:
@@ -62,9 +108,9 @@ def add_source(session: Session, url: str, *, kind: str = "feed", every: int | N
         check_cron(cron)
     if kind not in KINDS:
         raise SourceError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
-    source = get_source(session, url, required=False)
+    source = find_source(session, url)
     created = source is None
-    if created:
+    if source is None:
         source = Source(url=url, kind=kind, enabled=True, every_seconds=every or 1800)
         session.add(source)
     else:
@@ -83,13 +129,18 @@ def add_source(session: Session, url: str, *, kind: str = "feed", every: int | N
     return source, created
 
 
-def get_source(session: Session, key: str, *, required: bool = True) -> Source | None:
-    """A source by URL or id."""
+def find_source(session: Session, key: str) -> Source | None:
+    """A source by URL or id, if there is one."""
     source_id = parse_id(key)
-    source = session.get(Source, source_id) if source_id is not None else session.scalars(
-        select(Source).where(Source.url == key.strip())
-    ).first()
-    if source is None and required:
+    if source_id is not None:
+        return session.get(Source, source_id)
+    return session.scalars(select(Source).where(Source.url == key.strip())).first()
+
+
+def get_source(session: Session, key: str) -> Source:
+    """A source by URL or id; SourceError when there is none."""
+    source = find_source(session, key)
+    if source is None:
         raise SourceError(f"unknown source: {key[:200]}")
     return source
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 from typing import Iterable
 
@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from archive import dedup, search
 from archive.db import Database
 from archive.models import Alias, Article, RawPage, Revision, parse_id, utcnow
+from archive.revisits import schedule_next_revisit
+from archive.text import normalize_text, text_hash
 from archive.urls import MAX_URL_LENGTH, InvalidURL, clean_url, site_of
 
-# Newly published articles are re-fetched on this backoff to catch silent edits, then left alone.
-REVISIT_AFTER = (timedelta(hours=1), timedelta(hours=6), timedelta(days=1), timedelta(days=3), timedelta(days=7))
 SAVE_ATTEMPTS = 3
 # A title or byline longer than this is junk a page put there (the whole page, a keyword list).
 MAX_TITLE_CHARS = 500
@@ -159,7 +159,7 @@ def save_article(db: Database, page: Page, fields: ArticleFields, *, source_id: 
 
 def _save(session: Session, page: Page, fields: ArticleFields, source_id: int | None) -> Saved:
     canonical = canonical_url_for(page, fields)
-    digest = dedup.text_hash(fields.text)
+    digest = text_hash(fields.text)
     article = find_article(session, canonical) or find_article(session, page.url)
     if article is None:
         return _save_new(session, page, fields, canonical, digest, source_id)
@@ -191,10 +191,10 @@ def add_revision(session: Session, article: Article, *, text: str, title: str | 
     The caller has checked that the text differs from the current one (by text_hash).
     """
     previous = latest_revision(session, article)
-    body = dedup.normalize_text(text)
+    body = normalize_text(text)
     title = clip(title, MAX_TITLE_CHARS)
     revision = Revision(article=article, number=article.revision_count + 1, fetched_at=fetched_at or utcnow(),
-                        title=title, text=body, text_hash=dedup.text_hash(body))
+                        title=title, text=body, text_hash=text_hash(body))
     if raw_page is not None:
         revision.raw_page = raw_page
     else:
@@ -210,7 +210,7 @@ def add_revision(session: Session, article: Article, *, text: str, title: str | 
 
 
 def _save_new(session, page, fields, canonical, digest, source_id) -> Saved:
-    body = dedup.normalize_text(fields.text)
+    body = normalize_text(fields.text)
     keys = dedup.text_band_keys(body)
     original = dedup.find_original(session, digest) or dedup.find_near_original(session, body, keys=keys)
     article = Article(
@@ -270,30 +270,6 @@ def _store_raw(session: Session, page: Page) -> RawPage:
                   headers=json.dumps(page.headers), compression=compression, body=body)
     session.add(raw)
     return raw
-
-
-def schedule_next_revisit(article: Article, now: datetime, *, first: bool = False) -> None:
-    """Advance the article along REVISIT_AFTER; past its end the article is no longer revisited."""
-    step = 0 if first else article.revisit_step + 1
-    article.revisit_step = step
-    article.next_revisit_at = now + REVISIT_AFTER[step] if step < len(REVISIT_AFTER) else None
-
-
-def mark_not_modified(db: Database, article_id: int, when: datetime | None = None) -> None:
-    """A revisit answered 304: the article was checked and did not change."""
-    with db.transaction() as session:
-        article = session.get(Article, article_id)
-        if article is not None:
-            article.last_seen = when or utcnow()
-            schedule_next_revisit(article, article.last_seen)
-
-
-def due_for_revisit(session: Session, *, everything: bool = False, now: datetime | None = None):
-    """(id, canonical URL, ETag, Last-Modified) of the articles to re-fetch, streamed."""
-    query = select(Article.id, Article.canonical_url, Article.etag, Article.last_modified).order_by(Article.id)
-    if not everything:
-        query = query.where(Article.next_revisit_at <= (now or utcnow()))
-    yield from session.execute(query.execution_options(yield_per=1000))
 
 
 def referencing_duplicates(session: Session, article: Article) -> list[Article]:

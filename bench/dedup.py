@@ -40,6 +40,7 @@ from archive import dedup
 from archive.db import Database
 from archive.models import Article
 from archive.store import ArticleFields, Outcome, Page, save_article
+from archive.text import normalize_text, text_hash
 
 WORDS_PER_ARTICLE = 600
 PARAGRAPH_WORDS = 100
@@ -106,10 +107,11 @@ def make_chunk(args: tuple[int, int]) -> list[tuple]:
     rows = []
     for article_id in range(first_id, first_id + count):
         title, body = article_text(rng)
-        body = dedup.normalize_text(body)
+        body = normalize_text(body)
         site = SITES[article_id % len(SITES)]
-        rows.append((article_id, f"https://{site}/{article_id // 1000}/{hashlib.md5(str(article_id).encode()).hexdigest()[:12]}",
-                     site, title, body, dedup.text_hash(body), dedup.text_band_keys(body),
+        slug = hashlib.md5(str(article_id).encode()).hexdigest()[:12]
+        rows.append((article_id, f"https://{site}/{article_id // 1000}/{slug}",
+                     site, title, body, text_hash(body), dedup.text_band_keys(body),
                      EPOCH + timedelta(minutes=3 * article_id)))
     return rows
 
@@ -155,7 +157,8 @@ def _fill(db, missing, next_id, next_raw, next_rev, workers, log, count) -> None
     if not db.is_sqlite:
         with db.engine.begin() as conn:
             for table in ("articles", "revisions", "raw_pages"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                  f"(SELECT max(id) FROM {table}))"))
     with db.engine.begin() as conn:
         conn.execute(text("ANALYZE"))
 
@@ -222,7 +225,8 @@ def _fill_postgresql(db: Database, rows, first_raw: int, first_rev: int) -> None
               ((r[0], r[1], r[2], r[3], r[7], "fr", r[7], r[7], r[5], 1, 5) for r in rows))
         _copy(cur, "COPY raw_pages (id, url, fetched_at, status, headers, compression, body) FROM STDIN",
               ((first_raw + i, r[1], r[7], 200, RAW_HEADERS, "zlib", raw_body) for i, r in enumerate(rows)))
-        _copy(cur, "COPY revisions (id, article_id, number, fetched_at, title, text, text_hash, raw_page_id) FROM STDIN",
+        _copy(cur, "COPY revisions (id, article_id, number, fetched_at, title, text, text_hash, raw_page_id)"
+                   " FROM STDIN",
               ((first_rev + i, r[0], 1, r[7], r[3], r[4], r[5], first_raw + i) for i, r in enumerate(rows)))
         _copy(cur, "COPY article_bands (band_key, article_id) FROM STDIN", ((k, r[0]) for r in rows for k in set(r[6])))
         cur.execute("CREATE TEMP TABLE IF NOT EXISTS bench_search_stage (id integer, title text, body text)")

@@ -20,8 +20,17 @@ import time
 import trafilatura
 
 from bench import metadata
-from bench.datasets import (aeb_counts, aeb_score, load_aeb, load_trafeval, page_url, paired_bootstrap,
-                            split_of, trafeval_counts, trafeval_score)
+from bench.datasets import (
+    aeb_counts,
+    aeb_score,
+    load_aeb,
+    load_trafeval,
+    page_url,
+    paired_bootstrap,
+    split_of,
+    trafeval_counts,
+    trafeval_score,
+)
 from crawler.extract import extract
 
 # floors the test suite gates (tests/test_extraction_quality.py), on each whole set

@@ -19,8 +19,15 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.settings import JUSTEXT_LANGUAGES
 
-from crawler.text_select import (FULLER_SHARE, PageSignals, best_by_reference, plausible, supported_additions,
-                                 without_headlines, worth)
+from crawler.text_select import (
+    FULLER_SHARE,
+    PageSignals,
+    best_by_reference,
+    plausible,
+    supported_additions,
+    without_headlines,
+    worth,
+)
 
 # jusText's own defaults, except a lower stop-word bar for short paragraphs: news paragraphs of
 # one or two sentences are common, and stop-word lists of some languages are short

@@ -14,6 +14,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.utils import LANGID_FLAG, language_classifier, load_html
 
+from archive.urls import site_of
 from crawler import text_meta
 from crawler.candidates import main_text
 from crawler.text_blocks import block_reason
@@ -21,12 +22,11 @@ from crawler.text_dates import choose_dates, dateline_date, guess_date, page_dat
 from crawler.text_decode import decode_html
 from crawler.text_furniture import drop_related_blocks, drop_selected, filter_lines, site_name_keys
 from crawler.text_linklists import drop_related_lists
-from crawler.text_lines import line_fingerprint, normalize_text
 from crawler.text_meta import squash as _squash
 from crawler.text_quality import rejection_reason
 from crawler.text_select import page_signals
 
-__all__ = ["Article", "extract", "line_fingerprint", "normalize_text", "decode_html"]
+__all__ = ["Article", "decode_html", "extract"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Article:
     published: datetime | None  # timezone-aware (UTC if the page gives no offset); never in the future
     updated: datetime | None  # the page's modified date when it gives one
     language: str | None  # ISO 639-1, e.g. "fr"
-    site: str  # url's host, lowercased, leading "www." removed
+    site: str  # the site of url (archive.urls.site_of: its normalized host without "www.")
     blocked: str | None = None  # soft block reason when the page is a block page, not an article
     # why the text is not an article although the page is no block page: "repetitive" (one word
     # repeated), "no-sentences" (a long text without a sentence); None for an article
@@ -59,10 +59,10 @@ def extract(
 
     encoding: the HTTP Content-Type charset (may be wrong or None). feed_date: the date the
     feed gave for this item, cross-checked with the page. furniture: fingerprints
-    (line_fingerprint) of lines learned as furniture for this site. drop_selectors: CSS
+    (archive.text.line_fingerprint) of lines learned as furniture for this site. drop_selectors: CSS
     selectors of elements the site's spider knows are furniture.
     """
-    site = text_meta.host_of(url)
+    site = site_of(url)
     html = decode_html(body, encoding)
     tree = _parse(html)
     if tree is None:
@@ -70,8 +70,8 @@ def extract(
 
     page = text_meta.read_page(tree)
     title = text_meta.title_of(page, site)
-    published, modified = page_dates(page, tree)
-    published, updated = choose_dates(published, modified, url, feed_date)
+    published_dates, modified_dates = page_dates(page, tree)
+    published, updated = choose_dates(published_dates, modified_dates, url, feed_date)
     language = text_meta.language_of(page, tree)
     if published is None and feed_date is None:
         guessed = guess_date(tree, url) or dateline_date(tree, language)

@@ -7,10 +7,11 @@ from child loggers. Tracebacks are masked too.
 from __future__ import annotations
 
 import logging
+import sys
 
 from archive.redact import MASK, redact
 
-__all__ = ["MASK", "RedactingFilter", "install", "redact"]
+__all__ = ["MASK", "RedactingFilter", "install", "log_to_stderr", "redact"]
 
 
 class RedactingFilter(logging.Filter):
@@ -19,7 +20,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken format string is logging's problem to report, not ours
+        except Exception:  # noqa: BLE001 - a broken format string is logging's problem to report, not ours
             return True
         masked = redact(message)
         if masked != message or record.args:
@@ -39,3 +40,12 @@ def install(logger: logging.Logger | None = None) -> RedactingFilter:
         if not existing:
             handler.addFilter(RedactingFilter())
     return RedactingFilter()
+
+
+def log_to_stderr(line_format: str) -> None:
+    """Plain lines on stderr, credentials masked, for journald, log files and terminals alike: the
+    root logger's only handler."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(line_format))
+    handler.addFilter(RedactingFilter())
+    logging.getLogger().handlers[:] = [handler]

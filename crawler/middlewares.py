@@ -24,18 +24,9 @@ from crawler.netguard import (
 logger = logging.getLogger(__name__)
 
 
-def _allowed(crawler) -> bool:
-    return crawler.settings.getbool("NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS") or private_networks_allowed()
-
-
-class PrivateNetworkGuard:
-    """Drop requests that are not http(s) or whose host is internal by its form, redirects
-    included (every redirected request comes through here again). No lookup here: the
-    addresses connected to are checked by crawler.resolver, off the reactor thread.
-
-    Private networks are allowed by the setting NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS or the
-    environment variable of the same name (the demo and the tests crawl a loopback server).
-    """
+class _Guard:
+    """A request check that counts what it refuses; private networks allowed by the setting or the
+    environment variable NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS."""
 
     def __init__(self, allow_private: bool, stats):
         self.allow_private = allow_private
@@ -43,7 +34,17 @@ class PrivateNetworkGuard:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(_allowed(crawler), crawler.stats)
+        return cls(private_networks_allowed(crawler.settings), crawler.stats)
+
+
+class PrivateNetworkGuard(_Guard):
+    """Drop requests that are not http(s) or whose host is internal by its form, redirects
+    included (every redirected request comes through here again). No lookup here: the
+    addresses connected to are checked by crawler.resolver, off the reactor thread.
+
+    Private networks are allowed by the setting NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS or the
+    environment variable of the same name (the demo and the tests crawl a loopback server).
+    """
 
     def process_request(self, request, spider=None):
         try:
@@ -55,19 +56,11 @@ class PrivateNetworkGuard:
         return None
 
 
-class ProxiedTargetGuard:
+class ProxiedTargetGuard(_Guard):
     """For a request sent through a proxy (after Scrapy's HttpProxyMiddleware set it): the
     crawler never resolves its host, the proxy does, so look the name up here, in a thread, and
     refuse it when it answers an internal address. A name that does not resolve here is left to
     the proxy: what it connects to is out of our sight. The proxy's own host is allowed."""
-
-    def __init__(self, allow_private: bool, stats):
-        self.allow_private = allow_private
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(_allowed(crawler), crawler.stats)
 
     async def process_request(self, request, spider=None):
         proxy = request.meta.get("proxy")

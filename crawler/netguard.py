@@ -37,7 +37,11 @@ class PrivateNetworkRefused(ValueError):
     or is not an http(s) URL."""
 
 
-def private_networks_allowed() -> bool:
+def private_networks_allowed(settings=None) -> bool:
+    """Whether the operator allows private networks: a crawl's setting of that name, else the
+    environment variable (the demo and the tests crawl loopback servers)."""
+    if settings is not None and settings.getbool(ALLOW_ENV):
+        return True
     return os.environ.get(ALLOW_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 

@@ -20,9 +20,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from archive import frontier, furniture, runs
 from archive.db import first_line
 from archive.store import ArticleFields, Outcome, Page, save_article
+from archive.text import line_fingerprint
 from crawler.archive_link import database_for, run_id_for
+from crawler.extract import Article, extract
+from crawler.site_selectors import site_drop_selectors
 from crawler.stored_pages import stored_page_text
-from crawler.extract import Article, extract, line_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +87,7 @@ class SiteFurniture:
 
     def clean(self, item, article: Article) -> Article:
         """Keep the page's lines aside for learning; return the article without the site's furniture."""
-        lines = {}
+        lines: dict[int, str] = {}
         for line in article.text.splitlines():
             lines.setdefault(line_fingerprint(line), line)
         if len(self._pending) > 10_000:  # items dropped by a pipeline in between: forget the oldest
@@ -120,10 +122,10 @@ class SiteFurniture:
         if summary.truncated:
             logger.warning("%s: re-cleaned the first %d articles holding the new furniture only", site,
                            summary.checked)
+        if summary.errors:
+            logger.warning("%s: %d stored page(s) could not be re-extracted", site, summary.errors)
 
     def _reextract_for(self, site: str):
-        from crawler.spiders.site_base import site_drop_selectors
-
         spider = getattr(self.crawler, "spider", None)
         selectors_for = getattr(spider, "page_drop_selectors", site_drop_selectors)
 

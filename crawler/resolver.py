@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 import time
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from twisted.internet._resolver import GAIResolver
 from twisted.internet.interfaces import IHostnameResolver, IHostResolution, IResolutionReceiver
-from zope.interface import implementer, provider
+from zope.interface import implementer
 
 from crawler.netguard import as_address, is_internal_address, private_networks_allowed
 
@@ -47,7 +48,7 @@ class _Resolution:
         pass
 
 
-@provider(IResolutionReceiver)
+@implementer(IResolutionReceiver)
 class _Checked:
     """Passes on the public addresses of a lookup, caches them, and reports refused ones."""
 
@@ -88,7 +89,7 @@ class GuardedResolver:
     @classmethod
     def from_crawler(cls, crawler, reactor):
         settings = crawler.settings
-        allow = settings.getbool("NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS") or private_networks_allowed()
+        allow = private_networks_allowed(settings)
         seconds = settings.getfloat("NEWSARCHIVE_DNS_CACHE_SECONDS", CACHE_SECONDS)
         return cls(reactor, allow_private=allow, cache_seconds=seconds if settings.getbool("DNSCACHE_ENABLED") else 0)
 
@@ -125,11 +126,7 @@ class GuardedResolver:
 def install(reactor, settings) -> GuardedResolver:
     """Install the guarded resolver on a reactor a crawler runner manages itself."""
 
-    class _Holder:  # build it as Scrapy would, from settings
-        pass
-
-    holder = _Holder()
-    holder.settings = settings
+    holder = SimpleNamespace(settings=settings)  # what from_crawler reads of a crawler
     resolver = GuardedResolver.from_crawler(holder, reactor)
     resolver.install_on_reactor()
     return resolver

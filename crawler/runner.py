@@ -6,80 +6,27 @@ why the scheduler runs crawls as subprocesses.
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
 from scrapy.crawler import CrawlerProcess
-from scrapy.settings import BaseSettings, Settings
+from scrapy.settings import Settings
 
 from archive import runs
-from archive.redact import is_secret_name, redact
-from archive.db import Database
+from archive.db import ArchiveError, Database
 from archive.models import CrawlRun, Source
+from archive.redact import redact
 from crawler import logredact
+from crawler.project import project_settings
 
 SPIDER_FOR_KIND = {"feed": "feeds", "sitemap": "sitemap", "site": "site"}
-# Settings handed to a crawl process by the scheduler, as JSON: the environment, not argv, which
-# any user can read with `ps` (a -s ...PASSWORD=... must not show there).
-SETTINGS_ENV = "NEWSARCHIVE_CRAWL_SETTINGS"
-
-
-class SettingError(ValueError):
-    """A malformed -s NAME=VALUE override."""
 
 
 @dataclass(frozen=True)
 class Job:
     spider: str
     args: dict[str, str]
-
-
-def parse_overrides(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
-    """NAME=VALUE pairs as a dict, each value checked against the type of the setting's default
-    (CONCURRENT_REQUESTS=abc is refused here, not by a traceback mid-crawl)."""
-    overrides = {}
-    defaults = project_settings()
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        name = name.strip()
-        if not sep or not name or not name.replace("_", "").isalnum() or not name.isascii():
-            raise SettingError(f"expected NAME=VALUE, got {redact(pair)[:80]!r}")
-        check_setting_value(name, value, defaults.get(name))
-        overrides[name] = value
-    return overrides
-
-
-def check_setting_value(name: str, value: str, default) -> None:
-    """Raise SettingError when ``value`` cannot be what a setting with this default expects."""
-    shown = "***" if is_secret_name(name) else repr(value[:60])
-    if name == "LOG_LEVEL" and value.strip().upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise SettingError(f"LOG_LEVEL: expected DEBUG, INFO, WARNING, ERROR or CRITICAL, got {shown}")
-    try:
-        if isinstance(default, bool):
-            if value.strip().lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                raise ValueError
-        elif isinstance(default, int):
-            if int(value) < 0 <= default:
-                raise ValueError
-        elif isinstance(default, float):
-            number = float(value)
-            if not math.isfinite(number) or number < 0 <= default:
-                raise ValueError
-        elif isinstance(default, (dict, list, BaseSettings)) and value.strip()[:1] in ("{", "["):
-            json.loads(value)
-    except ValueError:
-        kind = {bool: "true or false", int: "a whole number >= 0", float: "a number >= 0"}.get(
-            type(default), "valid JSON")
-        raise SettingError(f"{name}: expected {kind}, got {shown}") from None
-
-
-def project_settings() -> Settings:
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
-    return settings
 
 
 def build_settings(db: Database, run_id: int, overrides: dict[str, str], *,
@@ -96,13 +43,6 @@ def build_settings(db: Database, run_id: int, overrides: dict[str, str], *,
         agent = settings.get("USER_AGENT").split(" (+")[0]
         settings.set("USER_AGENT", f"{agent} (+{overrides['NEWSARCHIVE_CONTACT_URL']})", priority="cmdline")
     return settings
-
-
-def spider_names() -> list[str]:
-    """The spiders Scrapy's spider loader finds in crawler/spiders."""
-    from scrapy.spiderloader import SpiderLoader
-
-    return SpiderLoader.from_settings(project_settings()).list()
 
 
 def jobs_for_sources(sources: list[Source]) -> list[Job]:
@@ -127,12 +67,14 @@ def _crawl_in_order(process: CrawlerProcess, jobs: list[Job], failures: list[str
         failures.append(f"{job.spider}: {failure.type.__name__}: {redact(failure.getErrorMessage())}")
         logging.getLogger(__name__).error("spider %s failed: %s", job.spider, failures[-1])
 
-    chain = None
-    for job in ordered:
-        if chain is None:
-            chain = process.crawl(job.spider, **job.args).addErrback(failed, job)
-        else:
-            chain.addCallback(lambda _, job=job: process.crawl(job.spider, **job.args).addErrback(failed, job))
+    def crawl(_result, job: Job):
+        return process.crawl(job.spider, **job.args).addErrback(failed, job)
+
+    if not ordered:
+        return
+    chain = crawl(None, ordered[0])
+    for job in ordered[1:]:
+        chain.addCallback(crawl, job)
 
 
 def run(db: Database, jobs: list[Job], *, overrides: dict[str, str] | None = None,
@@ -155,4 +97,7 @@ def run(db: Database, jobs: list[Job], *, overrides: dict[str, str] | None = Non
             status, error = "failed", "; ".join(failures)[:1000]
         runs.close_run(db, run_id, status=status, error=error)
     with db.session() as session:
-        return session.get(CrawlRun, run_id)
+        finished = session.get(CrawlRun, run_id)
+    if finished is None:
+        raise ArchiveError(f"crawl run {run_id} is no longer in the archive {db.safe_url}")
+    return finished

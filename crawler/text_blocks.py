@@ -10,43 +10,38 @@ from lxml.html import HtmlElement
 
 SHORT_TEXT = 600  # characters of extracted text under which a page may be a block page
 
-_CHALLENGE_TITLE = re.compile(
-    r"^(just a moment|attention required|checking your browser|please wait|one more step|ddos-guard"
-    r"|security check|are you a (robot|human)|verify(ing)? you are human|un instant|bot verification)",
-    re.I,
-)
-_CHALLENGE_MARKUP = re.compile(
-    r"cf-browser-verification|cf_chl_opt|challenge-platform|cf-challenge|g-recaptcha|h-captcha|hcaptcha"
-    r"|captcha-delivery|px-captcha|_Incapsula_Resource|datadome",
-    re.I,
-)
-_CHALLENGE_TEXT = re.compile(
-    r"checking your browser|enable javascript and cookies to continue|verify (that )?you are (a )?human"
-    r"|are you a robot|complete the security check|captcha|vérifiez que vous êtes humain",
-    re.I,
-)
-_DENIED = re.compile(
-    r"^\W*(access denied|access to this page has been denied|403 forbidden|forbidden|error 403|http 403"
-    r"|401 unauthorized|request blocked|you have been blocked|sorry, you have been blocked|accès refusé"
-    r"|zugriff verweigert|acceso denegado|accesso negato)",
-    re.I,
-)
-_CONSENT = re.compile(
-    r"cookie|consent|consentement|privacy|confidentialité|datenschutz|einwilligung|privacidad|before you continue"
-    r"|avant d'accéder|vos choix|your choices|accept all|tout accepter|alle akzeptieren|aceptar todo|accetta tutti",
-    re.I,
-)
-_LOGIN = re.compile(
-    r"(sign|log) ?in to (continue|read|view|access)|please (sign|log) ?in|connectez-vous pour|identifiez-vous"
-    r"|melden sie sich an|inicia sesión para|accedi per|you must be logged in|login required|members only",
-    re.I,
-)
-_PAYWALL = re.compile(
-    r"subscribe to (continue|read)|subscribers only|for subscribers|réservé aux abonnés|pour lire la suite"
-    r"|abonnez-vous pour|nur für abonnenten|exklusiv für abonnenten|solo para suscriptores|riservato agli abbonati"
-    r"|already a subscriber|déjà abonné",
-    re.I,
-)
+
+def _any_of(*phrases: str, anchor: str = "") -> re.Pattern[str]:
+    """Case-insensitive: any of the phrases (each a regular expression), after ``anchor``."""
+    return re.compile(f"{anchor}(?:{'|'.join(phrases)})", re.I)
+
+
+_CHALLENGE_TITLE = _any_of(
+    "just a moment", "attention required", "checking your browser", "please wait", "one more step", "ddos-guard",
+    "security check", "are you a (robot|human)", "verify(ing)? you are human", "un instant", "bot verification",
+    anchor="^")
+_CHALLENGE_MARKUP = _any_of(
+    "cf-browser-verification", "cf_chl_opt", "challenge-platform", "cf-challenge", "g-recaptcha", "h-captcha",
+    "hcaptcha", "captcha-delivery", "px-captcha", "_Incapsula_Resource", "datadome")
+_CHALLENGE_TEXT = _any_of(
+    "checking your browser", "enable javascript and cookies to continue", "verify (that )?you are (a )?human",
+    "are you a robot", "complete the security check", "captcha", "vérifiez que vous êtes humain")
+_DENIED = _any_of(
+    "access denied", "access to this page has been denied", "403 forbidden", "forbidden", "error 403", "http 403",
+    "401 unauthorized", "request blocked", "you have been blocked", "sorry, you have been blocked", "accès refusé",
+    "zugriff verweigert", "acceso denegado", "accesso negato",
+    anchor=r"^\W*")
+_CONSENT = _any_of(
+    "cookie", "consent", "consentement", "privacy", "confidentialité", "datenschutz", "einwilligung", "privacidad",
+    "before you continue", "avant d'accéder", "vos choix", "your choices", "accept all", "tout accepter",
+    "alle akzeptieren", "aceptar todo", "accetta tutti")
+_LOGIN = _any_of(
+    "(sign|log) ?in to (continue|read|view|access)", "please (sign|log) ?in", "connectez-vous pour", "identifiez-vous",
+    "melden sie sich an", "inicia sesión para", "accedi per", "you must be logged in", "login required", "members only")
+_PAYWALL = _any_of(
+    "subscribe to (continue|read)", "subscribers only", "for subscribers", "réservé aux abonnés", "pour lire la suite",
+    "abonnez-vous pour", "nur für abonnenten", "exklusiv für abonnenten", "solo para suscriptores",
+    "riservato agli abbonati", "already a subscriber", "déjà abonné")
 
 
 def block_reason(tree: HtmlElement, title: str | None, text: str) -> str | None:
@@ -58,7 +53,8 @@ def block_reason(tree: HtmlElement, title: str | None, text: str) -> str | None:
     head = " ".join(text.split())[:400] or visible[:400]
     markup = _markup_sample(tree)
     little = len(visible) < 1500  # the whole page says little: not an article with a captcha'd comment form
-    if _CHALLENGE_TITLE.search(title) or (little and (_CHALLENGE_MARKUP.search(markup) or _CHALLENGE_TEXT.search(visible))):
+    challenged = little and bool(_CHALLENGE_MARKUP.search(markup) or _CHALLENGE_TEXT.search(visible))
+    if _CHALLENGE_TITLE.search(title) or challenged:
         return "challenge"
     if _DENIED.search(title) or _DENIED.search(head):
         return "access-denied"
@@ -76,7 +72,7 @@ def block_reason(tree: HtmlElement, title: str | None, text: str) -> str | None:
 def _markup_sample(tree: HtmlElement | None) -> str:
     if tree is None:
         return ""
-    parts = []
+    parts: list[str] = []
     for node in tree.xpath("//script[@src] | //div[@id or @class] | //form[@id or @action] | //iframe[@src]")[:200]:
         parts.extend(filter(None, (node.get("src"), node.get("id"), node.get("class"), node.get("action"))))
     parts.extend(s.text or "" for s in tree.xpath("//script[not(@src)]")[:20])

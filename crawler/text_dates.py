@@ -43,7 +43,8 @@ _DATELINE = ('//time | //*[@itemprop="datePublished"] | //*[contains(@class, "da
              ' or contains(@class, "dateline") or contains(@class, "timestamp")]')
 DATELINE_NODES = 8
 _DATELINE_LABEL = re.compile(
-    r"^(?:publié|mis en ligne|posted|published|veröffentlicht|publicado|pubblicato|le|am|on|el|il)\b\s*(?:le|am|on|el|il)?\s*:?\s*",
+    r"^(?:publié|mis en ligne|posted|published|veröffentlicht|publicado|pubblicato|le|am|on|el|il)\b"
+    r"\s*(?:le|am|on|el|il)?\s*:?\s*",
     re.I)
 
 
@@ -160,6 +161,7 @@ def choose_dates(
     from_url = from_url if in_past(from_url) else None
     feed = feed_date if in_past(feed_date) else None
 
+    chosen: datetime | None
     if page is not None:
         chosen = page
         # the URL date is a day at midnight: compare with a day of slack

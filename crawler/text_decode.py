@@ -34,8 +34,10 @@ _WHATWG = {
 _LATIN_GUESSES = {"cp1252", "latin-1", "iso8859-1", "iso8859-15", "cp1250", "iso8859-2", "mac-roman", "cp850", "cp437"}
 
 
-def _cp1252_bytes(error: UnicodeDecodeError) -> tuple[str, int]:
+def _cp1252_bytes(error: UnicodeError) -> tuple[str, int]:
     """Decode the offending bytes as windows-1252 (latin-1 for its five undefined bytes)."""
+    if not isinstance(error, UnicodeDecodeError):  # registered for decoding only
+        raise error
     chunk = error.object[error.start : error.end]
     return "".join(_byte_to_char(b) for b in chunk), error.end
 
@@ -71,7 +73,8 @@ def decode_html(body: bytes | str, encoding: str | None = None) -> str:
     """Decode ``body``; ``encoding`` is the HTTP header's charset, possibly wrong or None."""
     if isinstance(body, str):
         return body
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+    boms = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+    for bom, codec in boms:
         if body.startswith(bom):
             return body[len(bom) :].decode(codec, "newsarchive-cp1252" if codec == "utf-8" else "replace")
     if not _NON_ASCII.search(body):

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from lxml.html import HtmlElement
 
-from crawler.text_lines import line_fingerprint, normalize_line
+from archive.text import line_fingerprint, normalize_line
 
 # labels that lead a link to another article: "Lire aussi : <title>"
 _RELATED = (

@@ -12,6 +12,7 @@ import tldextract
 from lxml.html import HtmlElement
 from trafilatura.metadata import extract_author
 
+from archive.urls import site_of
 from crawler.text_titles import SEPARATORS, strip_site_parts
 
 _TLD = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=())  # bundled snapshot, no network
@@ -43,11 +44,6 @@ class PageMeta:
     ld: list[dict] = field(default_factory=list)  # JSON-LD objects of article-like types
     html_title: str | None = None
     h1: str | None = None
-
-
-def host_of(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    return host[4:] if host.startswith("www.") else host
 
 
 def read_page(tree: HtmlElement) -> PageMeta:
@@ -153,7 +149,8 @@ def author_of(page: PageMeta, tree: HtmlElement) -> str | None:
             if name:
                 names.extend(clean_authors(name))
     if not names:
-        for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator", "byl"):
+        for key in ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "dcterms.creator",
+                    "byl"):
             if page.metas.get(key):
                 names = clean_authors(page.metas[key])
                 if names:
@@ -169,7 +166,8 @@ def author_of(page: PageMeta, tree: HtmlElement) -> str | None:
     if not names:  # trafilatura's byline search, then an organisation named as author
         names = clean_authors(extract_author(tree) or "")
     if not names and value:
-        names = [n for item in (value if isinstance(value, list) else [value]) for n in clean_authors(_name(item) or "")]
+        items = value if isinstance(value, list) else [value]
+        names = [n for item in items for n in clean_authors(_name(item) or "")]
     return ", ".join(dict.fromkeys(names)) or None
 
 
@@ -178,10 +176,11 @@ def clean_authors(raw: str) -> list[str]:
     text = " ".join(raw.split())
     text = _GLUED_PREFIX.sub("", text)
     text = _BYLINE_PREFIX.sub("", text)
-    names = []
+    names: list[str] = []
     for part in _AUTHOR_SPLIT.split(text):
         part = _BYLINE_PREFIX.sub("", _GLUED_PREFIX.sub("", part)).strip(" .-–—:|")
-        if not part or len(part) > 60 or len(part.split()) > 5 or _AUTHOR_NOISE.search(part) or _NOISE_WORDS.search(part):
+        too_long = len(part) > 60 or len(part.split()) > 5
+        if not part or too_long or _AUTHOR_NOISE.search(part) or _NOISE_WORDS.search(part):
             continue
         if names and part.replace(".", "").casefold() in _CREDENTIALS:
             continue
@@ -223,5 +222,5 @@ def canonical_of(tree: HtmlElement, url: str) -> str | None:
 def same_site(a: str, b: str) -> bool:
     first, second = _TLD(a), _TLD(b)
     if not first.domain or not second.domain:
-        return host_of(a) == host_of(b)
+        return site_of(a) == site_of(b)
     return (first.domain, first.suffix) == (second.domain, second.suffix)

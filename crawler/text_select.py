@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from crawler.text_lines import normalize_line
+from archive.text import normalize_line
 
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?…:;。！？]['\"»”’)\]]*$|[.!?。！？]['\"»”’)]*\s+\S")
@@ -165,7 +165,7 @@ def best_by_reference(candidates: dict[str, list[str]], reference: str | None) -
     if not reference:
         return None
     scores = {name: closeness(lines, reference) for name, lines in candidates.items() if lines}
-    best = max(scores, key=scores.get, default=None)
+    best = max(scores, key=lambda name: scores[name], default=None)
     return best if best is not None and scores[best] >= REFERENCE_AGREEMENT else None
 
 

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import click
-
 from sqlalchemy.exc import SQLAlchemyError
 
 from archive.db import ArchiveError, Database, database_url, first_line, sqlite_path_writable
 from archive.redact import redact
+from crawler.overrides import SettingError, overrides_with_inherited
+from newsarchive import commands
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70  # sysexits EX_SOFTWARE
@@ -52,7 +53,7 @@ class UserError(click.ClickException):
 class CommandModules(click.Group):
     """Finds its subcommands in the modules of `newsarchive.commands` (each lists `COMMANDS`).
 
-    Loaded on first use rather than at import, so command modules can import this one.
+    Loaded on first use rather than at import: command modules import this one for its helpers.
     """
 
     _loaded = False
@@ -61,8 +62,6 @@ class CommandModules(click.Group):
         if self._loaded:
             return
         self._loaded = True
-        from newsarchive import commands
-
         for module in pkgutil.iter_modules(commands.__path__):
             loaded = importlib.import_module(f"{commands.__name__}.{module.name}")
             for command in getattr(loaded, "COMMANDS", ()):
@@ -124,20 +123,12 @@ def query_text(words: tuple[str, ...]) -> str:
     return " ".join(f'"{w}"' if " " in w.strip() and '"' not in w else w for w in words)
 
 
-def settings_option(help_text: str = "Override a Scrapy setting, as `scrapy crawl -s` does (repeatable)."):
-    """The shared `-s/--set NAME=VALUE` option (crawl, revisit, schedule)."""
-    return click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help=help_text)
-
-
 def parse_settings(pairs) -> dict[str, str]:
     """-s pairs as a dict, each value checked; a bad one is a UserError. Settings a parent process
     passed in the environment (never in argv, where `ps` shows them) come first."""
-    from crawler import runner
-
     try:
-        inherited = json.loads(os.environ.get(runner.SETTINGS_ENV) or "{}")
-        return {**{str(k): str(v) for k, v in dict(inherited).items()}, **runner.parse_overrides(pairs)}
-    except (runner.SettingError, ValueError, TypeError) as exc:
+        return overrides_with_inherited(pairs)
+    except SettingError as exc:
         raise UserError(str(exc)) from None
 
 

@@ -1,7 +1,11 @@
-"""Shared fixtures: migrated archives on SQLite and PostgreSQL, the loopback demo server, the CLI.
+"""Shared fixtures: migrated archives on SQLite and PostgreSQL, and the loopback HTTP server.
 
 PostgreSQL runs at 127.0.0.1:5432 (trust auth, database `test`) on every machine and in CI;
 each test run uses its own database created there, so runs never see each other's rows.
+
+The loopback HTTP server (tests/mockserver.py) is one process for the whole run (``mockserver``);
+each test that asks for ``site`` gets a demo site of its own on a fresh 127.0.0.1 port, with its
+own request log, changed at will (``site.set_page(...)``). Running the CLI: tests/clirun.py.
 """
 
 from __future__ import annotations
@@ -9,12 +13,14 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from archive.db import Database
-from newsarchive.demo.server import DemoServer
+from tests.mockserver import MockServer, MockSite
 
 PG_ADMIN_URL = os.environ.get("NEWSARCHIVE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -78,11 +84,33 @@ def db(db_url):
     database.dispose()
 
 
+@pytest.fixture(scope="session")
+def mockserver():
+    """The loopback HTTP server process, started once per test run."""
+    server = MockServer()
+    yield server
+    server.close()
+
+
 @pytest.fixture
-def site():
-    """The bundled demo news site on a loopback port of its own."""
-    with DemoServer() as server:
-        yield server
+def new_site(mockserver) -> Iterator[Callable[..., MockSite]]:
+    """Opens sites for this test only: ``new_site()`` the demo site, ``new_site(root=DIR)`` the
+    files under DIR, each on a loopback port of its own; all closed after the test."""
+    opened: list[MockSite] = []
+
+    def open_site(root: Path | None = None) -> MockSite:
+        opened.append(mockserver.new_site(root))
+        return opened[-1]
+
+    yield open_site
+    for served in opened:
+        served.close()
+
+
+@pytest.fixture
+def site(new_site) -> MockSite:
+    """The bundled demo news site on a loopback port of its own, for this test only."""
+    return new_site()
 
 
 @pytest.fixture

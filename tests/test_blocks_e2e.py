@@ -5,15 +5,12 @@ archived as articles.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from sqlalchemy import select
 
 from archive.db import Database
 from archive.models import Article, BlockedFetch
 from newsarchive.cli import main
-from newsarchive.demo.server import DemoServer
+from tests.clirun import crawl
 
 CHALLENGE = """<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>
 <meta http-equiv="refresh" content="390"><script src="/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1"></script>
@@ -54,18 +51,14 @@ def feed(paths) -> str:
             f"<link>{{{{base}}}}/</link><description>d</description>{items}</channel></rss>")
 
 
-def test_block_pages_are_recorded_never_archived(sqlite_url):
-    with DemoServer() as site:
-        for path, (_, body) in BLOCKS.items():
-            site.set_page(path, body)
-        site.set_page("/feed.xml", feed([*BLOCKS, ARTICLE]), content_type="application/rss+xml; charset=utf-8")
-        assert main(["--db", sqlite_url, "sources", "add", site.url("/feed.xml")]) == 0
-        result = subprocess.run([sys.executable, "-m", "newsarchive", "--db", sqlite_url, "crawl",
-                                 "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"],
-                                capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "Blocked 4" in result.stdout
-        base = site.base_url
+def test_block_pages_are_recorded_never_archived(site, sqlite_url):
+    for path, (_, body) in BLOCKS.items():
+        site.set_page(path, body)
+    site.set_page("/feed.xml", feed([*BLOCKS, ARTICLE]), content_type="application/rss+xml; charset=utf-8")
+    assert main(["--db", sqlite_url, "sources", "add", site.url("/feed.xml")]) == 0
+    result = crawl(sqlite_url, check=True)
+    assert "Blocked 4" in result.stdout
+    base = site.base_url
 
     db = Database(sqlite_url)
     with db.session() as session:

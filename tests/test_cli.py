@@ -49,15 +49,19 @@ def test_bad_input_gives_a_one_line_error(capsys, sqlite_url, tmp_path):
     assert "not an absolute http(s) URL" in one_line_error(capsys, [*db, "sources", "add", "not a url"])
     assert "unknown source" in one_line_error(capsys, [*db, "sources", "remove", "https://nope.example/feed"])
     assert "unknown source" in one_line_error(capsys, [*db, "crawl", "https://nope.example/feed"])
-    assert "not an interval" in one_line_error(capsys, [*db, "sources", "add", "https://a.example/f", "--every", "soon"])
-    assert "unknown spider" in one_line_error(capsys, [*db, "sources", "add", "https://a.example/f", "--spider", "nope"])
+    assert "not an interval" in one_line_error(capsys, [*db, "sources", "add", "https://a.example/f",
+                                                        "--every", "soon"])
+    assert "unknown spider" in one_line_error(capsys, [*db, "sources", "add", "https://a.example/f",
+                                                       "--spider", "nope"])
     assert "NAME=VALUE" in one_line_error(capsys, [*db, "crawl", "-s", "DOWNLOAD_DELAY"])
     one_line_error(capsys, [*db, "no-such-command"], exit_code=2)
     assert "cannot read" in one_line_error(capsys, [*db, "extract", str(tmp_path / "missing.html")])
-    assert "malformed database URL" in one_line_error(capsys, ["--db", "postgresql+psycopg://u@h:notaport/x", "sources", "list"])
+    assert "malformed database URL" in one_line_error(capsys, ["--db", "postgresql+psycopg://u@h:notaport/x",
+                                                               "sources", "list"])
     assert "cannot open database" in one_line_error(
         capsys, ["--db", "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2", "sources", "list"])
-    assert "does not exist" in one_line_error(capsys, ["--db", str(tmp_path / "no" / "such" / "dir.db"), "sources", "list"])
+    assert "does not exist" in one_line_error(capsys, ["--db", str(tmp_path / "no" / "such" / "dir.db"),
+                                                       "sources", "list"])
 
 
 def test_private_network_sources_are_refused_unless_allowed(capsys, sqlite_url, monkeypatch):

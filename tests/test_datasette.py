@@ -79,7 +79,8 @@ def test_search_works_in_datasette_through_the_plugin_whatever_the_file_name(arc
 
 
 def test_raw_pages_read_through_the_plugin_functions(archive_file):
-    sql = "select raw_text(compression, body, headers) as html, raw_body(compression, body) as raw from raw_pages order by id limit 1"
+    sql = ("select raw_text(compression, body, headers) as html, raw_body(compression, body) as raw "
+           "from raw_pages order by id limit 1")
     found = rows(datasette_get([archive_file], f"/archive.json?sql={sql}&_shape=array"))
     assert found[0]["html"] == "<html><title>Défense</title><p>Le ministère</p></html>"  # decoded as windows-1252
 

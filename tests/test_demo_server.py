@@ -1,4 +1,4 @@
-"""The demo site's loopback HTTP server (the HTTP fixture the crawler tests use)."""
+"""The demo site's loopback HTTP server (newsarchive/demo/server.py), and the tests' mock server on top of it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from newsarchive.demo import SITE_DIR, DemoServer
+from newsarchive.demo.server import SITE_DIR, DemoServer
 
 ARTICLES = [
     "/2024/11/12/otan-rutte-macron/",
@@ -31,9 +31,10 @@ PARTNER_SOURCE = "/2024/11/05/budget-2025-assemblee-nationale/"
 
 
 @pytest.fixture(scope="module")
-def server():
-    with DemoServer() as srv:
-        yield srv
+def server(mockserver):
+    site = mockserver.new_site()
+    yield site
+    site.close()
 
 
 def fetch(url: str, headers: dict[str, str] | None = None, method: str = "GET", timeout: float = 5):
@@ -215,46 +216,45 @@ def test_directory_without_slash_redirects(server):
     assert err.value.headers["Location"] == server.url(AMP_ARTICLE + "?utm_source=x")
 
 
-def test_conditional_get_with_etag_and_last_modified():
-    with DemoServer() as srv:
-        path = "/2024/09/09/jeux-paralympiques-bilan/"
-        status, headers, body = fetch(srv.url(path))
-        assert status == 200
-        etag, last_modified = headers["ETag"], headers["Last-Modified"]
-        assert etag.startswith('"') and not etag.startswith("W/")
-        assert email.utils.parsedate_to_datetime(last_modified)
+def test_conditional_get_with_etag_and_last_modified(site):
+    path = "/2024/09/09/jeux-paralympiques-bilan/"
+    status, headers, body = fetch(site.url(path))
+    assert status == 200
+    etag, last_modified = headers["ETag"], headers["Last-Modified"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert email.utils.parsedate_to_datetime(last_modified)
 
-        status, h304, body304 = fetch(srv.url(path), {"If-None-Match": etag})
-        assert (status, body304) == (304, b"")
-        assert h304["ETag"] == etag
-        status, _, body304 = fetch(srv.url(path), {"If-Modified-Since": last_modified})
-        assert (status, body304) == (304, b"")
-        assert fetch(srv.url(path), {"If-None-Match": '"other"'})[0] == 200
+    status, h304, body304 = fetch(site.url(path), {"If-None-Match": etag})
+    assert (status, body304) == (304, b"")
+    assert h304["ETag"] == etag
+    status, _, body304 = fetch(site.url(path), {"If-Modified-Since": last_modified})
+    assert (status, body304) == (304, b"")
+    assert fetch(site.url(path), {"If-None-Match": '"other"'})[0] == 200
 
-        # The page changes: the same validators now get the new page with a new ETag.
-        srv.set_page(path, body.replace("Stade de France".encode(), b"Stade Pierre-Mauroy"))
-        status, h2, body2 = fetch(srv.url(path), {"If-None-Match": etag})
-        assert status == 200 and b"Stade Pierre-Mauroy" in body2
-        assert h2["ETag"] != etag
-        status, h3, _ = fetch(srv.url(path), {"If-Modified-Since": last_modified})
-        assert status == 200
-        assert email.utils.parsedate_to_datetime(h3["Last-Modified"]) > email.utils.parsedate_to_datetime(last_modified)
-        assert fetch(srv.url(path), {"If-None-Match": h2["ETag"]})[0] == 304
+    # The page changes: the same validators now get the new page with a new ETag.
+    site.set_page(path, body.replace("Stade de France".encode(), b"Stade Pierre-Mauroy"))
+    status, h2, body2 = fetch(site.url(path), {"If-None-Match": etag})
+    assert status == 200 and b"Stade Pierre-Mauroy" in body2
+    assert h2["ETag"] != etag
+    status, h3, _ = fetch(site.url(path), {"If-Modified-Since": last_modified})
+    assert status == 200
+    assert email.utils.parsedate_to_datetime(h3["Last-Modified"]) > email.utils.parsedate_to_datetime(last_modified)
+    assert fetch(site.url(path), {"If-None-Match": h2["ETag"]})[0] == 304
 
-        # A second change in the same second still moves Last-Modified forward.
-        srv.set_page(path, b"<html><body>v3</body></html>")
-        status, h4, body4 = fetch(srv.url(path), {"If-Modified-Since": h3["Last-Modified"]})
-        assert (status, body4) == (200, b"<html><body>v3</body></html>")
+    # A second change in the same second still moves Last-Modified forward.
+    site.set_page(path, b"<html><body>v3</body></html>")
+    status, h4, body4 = fetch(site.url(path), {"If-Modified-Since": h3["Last-Modified"]})
+    assert (status, body4) == (200, b"<html><body>v3</body></html>")
 
-        srv.remove_page(path)
-        assert fetch(srv.url(path), {"If-None-Match": etag})[0] == 304
+    site.remove_page(path)
+    assert fetch(site.url(path), {"If-None-Match": etag})[0] == 304
 
 
-def test_etag_is_computed_after_substitution():
-    with DemoServer() as a, DemoServer() as b:
-        ha = fetch(a.url("/feed.xml"))[1]
-        hb = fetch(b.url("/feed.xml"))[1]
-        assert ha["ETag"] != hb["ETag"]  # different ports, different bodies
+def test_etag_is_computed_after_substitution(new_site):
+    a, b = new_site(), new_site()
+    ha = fetch(a.url("/feed.xml"))[1]
+    hb = fetch(b.url("/feed.xml"))[1]
+    assert ha["ETag"] != hb["ETag"]  # different ports, different bodies
 
 
 def test_head_has_headers_and_no_body(server):
@@ -279,48 +279,46 @@ def test_request_log_records_method_path_headers_status(server):
     assert server.requests == []
 
 
-def test_set_page_status_and_headers():
-    with DemoServer() as srv:
-        srv.set_page("/2024/11/05/budget-2025-assemblee-nationale/", "Service indisponible", "text/plain", status=503)
-        srv.set_headers("/2024/11/05/budget-2025-assemblee-nationale/", {"Retry-After": "120"})
-        status, headers, body = fetch(srv.url("/2024/11/05/budget-2025-assemblee-nationale/?utm_source=rss"))
-        assert status == 503 and body == b"Service indisponible"
-        assert headers["Retry-After"] == "120" and "ETag" not in headers
+def test_set_page_status_and_headers(site):
+    site.set_page("/2024/11/05/budget-2025-assemblee-nationale/", "Service indisponible", "text/plain", status=503)
+    site.set_headers("/2024/11/05/budget-2025-assemblee-nationale/", {"Retry-After": "120"})
+    status, headers, body = fetch(site.url("/2024/11/05/budget-2025-assemblee-nationale/?utm_source=rss"))
+    assert status == 503 and body == b"Service indisponible"
+    assert headers["Retry-After"] == "120" and "ETag" not in headers
 
-        srv.set_page("/boom/", "erreur", status=500)
-        assert fetch(srv.url("/boom/"))[0] == 500
-        srv.set_page(ARTICLES[0], "gone", status=404)
-        assert fetch(srv.url(ARTICLES[0]))[0] == 404
+    site.set_page("/boom/", "erreur", status=500)
+    assert fetch(site.url("/boom/"))[0] == 500
+    site.set_page(ARTICLES[0], "gone", status=404)
+    assert fetch(site.url(ARTICLES[0]))[0] == 404
 
-        # A new page and a new feed item, with {{base}} substituted in them too.
-        srv.set_page("/2024/11/20/nouvel-article/", "<p>{{base}}/x</p>")
-        assert fetch(srv.url("/2024/11/20/nouvel-article/"))[2] == f"<p>{srv.base_url}/x</p>".encode()
-        feed = (SITE_DIR / "feed.xml").read_text(encoding="utf-8").replace(
-            "<item>", "<item><title>Nouveau</title><link>{{base}}/2024/11/20/nouvel-article/</link></item>\n    <item>", 1
-        )
-        srv.set_page("/feed.xml", feed, "application/rss+xml; charset=UTF-8")
-        body = fetch(srv.url("/feed.xml"))[2]
-        assert len(ET.fromstring(body).findall("channel/item")) == len(ARTICLES) + 1
+    # A new page and a new feed item, with {{base}} substituted in them too.
+    site.set_page("/2024/11/20/nouvel-article/", "<p>{{base}}/x</p>")
+    assert fetch(site.url("/2024/11/20/nouvel-article/"))[2] == f"<p>{site.base_url}/x</p>".encode()
+    feed = (SITE_DIR / "feed.xml").read_text(encoding="utf-8").replace(
+        "<item>", "<item><title>Nouveau</title><link>{{base}}/2024/11/20/nouvel-article/</link></item>\n    <item>", 1
+    )
+    site.set_page("/feed.xml", feed, "application/rss+xml; charset=UTF-8")
+    body = fetch(site.url("/feed.xml"))[2]
+    assert len(ET.fromstring(body).findall("channel/item")) == len(ARTICLES) + 1
 
-        srv.set_headers("/robots.txt", {"Cache-Control": "max-age=60", "Content-Type": "text/plain"})
-        headers = fetch(srv.url("/robots.txt"))[1]
-        assert headers["Cache-Control"] == "max-age=60" and headers["Content-Type"] == "text/plain"
+    site.set_headers("/robots.txt", {"Cache-Control": "max-age=60", "Content-Type": "text/plain"})
+    headers = fetch(site.url("/robots.txt"))[1]
+    assert headers["Cache-Control"] == "max-age=60" and headers["Content-Type"] == "text/plain"
 
 
-def test_set_delay_makes_clients_time_out():
-    with DemoServer() as srv:
-        srv.set_delay("/robots.txt", 1.0)
-        start = time.monotonic()
-        with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):
-            fetch(srv.url("/robots.txt"), timeout=0.2)
-        assert time.monotonic() - start < 0.9
-        start = time.monotonic()
-        assert fetch(srv.url("/robots.txt"), timeout=5)[0] == 200
-        assert time.monotonic() - start >= 0.9
-        srv.set_delay("/robots.txt", 0)
-        start = time.monotonic()
-        assert fetch(srv.url("/robots.txt"))[0] == 200
-        assert time.monotonic() - start < 0.5
+def test_set_delay_makes_clients_time_out(site):
+    site.set_delay("/robots.txt", 1.0)
+    start = time.monotonic()
+    with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):
+        fetch(site.url("/robots.txt"), timeout=0.2)
+    assert time.monotonic() - start < 0.9
+    start = time.monotonic()
+    assert fetch(site.url("/robots.txt"), timeout=5)[0] == 200
+    assert time.monotonic() - start >= 0.9
+    site.set_delay("/robots.txt", 0)
+    start = time.monotonic()
+    assert fetch(site.url("/robots.txt"))[0] == 200
+    assert time.monotonic() - start < 0.5
 
 
 def test_stop_is_quick_and_idempotent():

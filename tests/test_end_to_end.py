@@ -8,30 +8,20 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import lxml.html
-import pytest
 
 from archive.db import Database
 from archive.models import Article
 from archive.store import find_article
 from newsarchive.cli import main
-from newsarchive.demo.server import DemoServer
+from newsarchive.demo.server import SITE_DIR as SITE
+from tests.clirun import crawl
 
-SITE = Path(__file__).resolve().parents[1] / "newsarchive" / "demo" / "site"
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
 FURNITURE = ["Image Alt", "Postez un commentaire", "You don't have permission to register",
              "Partager sur Facebook", "Inscrivez-vous", "Vudailleurs.com"]
 AMP_ARTICLE = "/2024/11/12/otan-rutte-macron/"
 EDITED_ARTICLE = "/2024/09/16/festival-deauville-cinema-americain/"
-
-
-def crawl(db_url: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "newsarchive", "--db", db_url, *args, *FAST],
-                          capture_output=True, text=True, timeout=120)
 
 
 def article_paragraphs(path: str) -> list[str]:
@@ -50,12 +40,6 @@ def feed_paths() -> list[str]:
     return re.findall(r"<link>\{\{base\}\}(/20[^<?]*)", feed)  # items, not the channel link
 
 
-@pytest.fixture
-def site():
-    with DemoServer() as server:
-        yield server
-
-
 def export_jsonl(db_url, capsys) -> dict[str, dict]:
     capsys.readouterr()
     assert main(["--db", db_url, "export", "--format", "jsonl"]) == 0
@@ -65,7 +49,7 @@ def export_jsonl(db_url, capsys) -> dict[str, dict]:
 
 def test_feed_to_export_keeps_every_paragraph_and_no_furniture(site, sqlite_url, capsys):
     assert main(["--db", sqlite_url, "sources", "add", site.url("/feed.xml")]) == 0
-    result = crawl(sqlite_url, "crawl")
+    result = crawl(sqlite_url)
     assert result.returncode == 0, result.stderr
     assert re.search(r"\bok\b", result.stdout)
 
@@ -87,7 +71,7 @@ def test_feed_to_export_keeps_every_paragraph_and_no_furniture(site, sqlite_url,
 
 def test_utm_and_amp_variants_collapse_and_unchanged_feed_gets_304(site, sqlite_url):
     assert main(["--db", sqlite_url, "sources", "add", site.url("/feed.xml")]) == 0
-    assert crawl(sqlite_url, "crawl").returncode == 0
+    assert crawl(sqlite_url).returncode == 0
     db = Database(sqlite_url)
     with db.session() as session:
         count = session.query(Article).count()
@@ -97,7 +81,7 @@ def test_utm_and_amp_variants_collapse_and_unchanged_feed_gets_304(site, sqlite_
         f"<link>{{{{base}}}}{AMP_ARTICLE}?", f"<link>{{{{base}}}}{AMP_ARTICLE}amp/?")
     site.set_page("/feed.xml", feed.replace("{{base}}", site.base_url), content_type="application/rss+xml")
     site.clear_requests()
-    assert crawl(sqlite_url, "crawl").returncode == 0
+    assert crawl(sqlite_url).returncode == 0
     with db.session() as session:
         assert session.query(Article).count() == count
         article = find_article(session, site.url(AMP_ARTICLE + "amp/?utm_source=rss"))
@@ -107,7 +91,7 @@ def test_utm_and_amp_variants_collapse_and_unchanged_feed_gets_304(site, sqlite_
     assert not [r for r in site.requests if "/amp/" in r.path]
 
     site.clear_requests()
-    result = crawl(sqlite_url, "crawl")
+    result = crawl(sqlite_url)
     assert result.returncode == 0, result.stderr
     feed_requests = [r for r in site.requests if r.path == "/feed.xml"]
     assert len(feed_requests) == 1 and feed_requests[0].status == 304
@@ -118,14 +102,14 @@ def test_utm_and_amp_variants_collapse_and_unchanged_feed_gets_304(site, sqlite_
 
 def test_revisit_all_records_the_changed_text_as_a_second_revision(site, sqlite_url):
     assert main(["--db", sqlite_url, "sources", "add", site.url("/feed.xml")]) == 0
-    assert crawl(sqlite_url, "crawl").returncode == 0
+    assert crawl(sqlite_url).returncode == 0
 
     added = "Mise à jour : la direction du festival a confirmé ce soir une édition spéciale pour 2025."
     page = (SITE / EDITED_ARTICLE.strip("/") / "index.html").read_text("utf-8")
     page = page.replace('<div class="entry-content">', f'<div class="entry-content">\n<p>{added}</p>', 1)
     site.set_page(EDITED_ARTICLE, page.replace("{{base}}", site.base_url))
 
-    result = crawl(sqlite_url, "revisit", "--all")
+    result = crawl(sqlite_url, "--all", command="revisit")
     assert result.returncode == 0, result.stderr
     db = Database(sqlite_url)
     with db.session() as session:

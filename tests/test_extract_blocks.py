@@ -33,8 +33,10 @@ def test_captcha_page():
 @pytest.mark.parametrize(
     "html",
     [
-        "<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1><p>You don't have permission to access this page on this server. Reference #18.1234</p></body></html>",
-        "<html><head><title>403 Forbidden</title></head><body><center><h1>403 Forbidden</h1></center><hr><center>nginx</center></body></html>",
+        "<html><head><title>Access Denied</title></head><body><h1>Access Denied</h1><p>You don't have permission to "
+        "access this page on this server. Reference #18.1234</p></body></html>",
+        "<html><head><title>403 Forbidden</title></head><body><center><h1>403 "
+        "Forbidden</h1></center><hr><center>nginx</center></body></html>",
     ],
 )
 def test_access_denied(html):
@@ -73,7 +75,8 @@ def test_article_mentioning_access_denied_is_not_blocked():
     html = (
         "<html><head><title>Access denied to reporters at the council</title></head><body><article>"
         "<p>Access denied: that is what reporters heard on Tuesday when they tried to attend the meeting.</p>"
-        f"{ARTICLE}<p>We use cookies, the baker said, and consent is not needed for biscuits.</p></article></body></html>"
+        f"{ARTICLE}<p>We use cookies, the baker said, and consent is not needed for "
+        f"biscuits.</p></article></body></html>"
     )
     article = extract(html, "https://example.com/a")
     assert article.blocked is None

@@ -150,7 +150,8 @@ def test_short_syndicated_copy_is_a_duplicate_and_a_same_site_story_is_not(db):
 
 
 def test_malformed_links_do_not_break_extraction():
-    links = "".join(f'<li><a href="https://[ccpa-preferences]/{i}">Privacy preferences link {i} here</a></li>' for i in range(3))
+    links = "".join(f'<li><a href="https://[ccpa-preferences]/{i}">Privacy preferences link {i} '
+                    f'here</a></li>' for i in range(3))
     html = ("<html><body><article>" + "".join(f"<p>{p}, the report said.</p>" for p in WATER)
             + f"<ul>{links}</ul></article></body></html>")
     assert WATER[0] in extract(html.encode(), "https://journal.example/a").text

@@ -35,7 +35,8 @@ def test_naive_date_is_utc():
 
 
 def test_json_ld_dates_and_updated():
-    ld = '<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2024-03-01T08:00:00Z","dateModified":"2024-03-02T10:00:00Z"}</script>'
+    ld = ('<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2024-03-01T08:00:00Z",'
+          '"dateModified":"2024-03-02T10:00:00Z"}</script>')
     a = extract(page(ld), "https://example.com/a")
     assert a.published == datetime(2024, 3, 1, 8, tzinfo=UTC)
     assert a.updated == datetime(2024, 3, 2, 10, tzinfo=UTC)

@@ -40,7 +40,8 @@ def test_declared_single_byte_charset_honoured():
 
 
 def test_meta_charset_honoured_without_header():
-    html = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251"></head><body>Привет, мир</body></html>'
+    html = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=windows-1251"></head>'
+            '<body>Привет, мир</body></html>')
     assert "Привет, мир" in decode_html(html.encode("cp1251"), None)
 
 
@@ -73,6 +74,7 @@ def test_extract_decodes_mislabelled_page():
         "L’été dernier, le député a présenté à l’Assemblée nationale une réforme très attendue des retraites, "
         "que le gouvernement a finalement adoptée après des semaines de débats houleux et de négociations."
     )
-    html = f"<html><head><title>Réforme</title></head><body><article><p>{paragraph}</p><p>{paragraph}</p></article></body></html>"
+    html = (f"<html><head><title>Réforme</title></head><body><article><p>{paragraph}</p><p>{paragraph}</p>"
+            "</article></body></html>")
     article = extract(html.encode("cp1252"), "https://example.fr/a", encoding="utf-8")
     assert paragraph in article.text and _clean(article.text)

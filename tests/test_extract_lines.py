@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from crawler.extract import line_fingerprint, normalize_text
+from archive.text import line_fingerprint, normalize_text
 from crawler.text_furniture import is_furniture_line, site_name_keys
 
 
@@ -18,7 +18,7 @@ def test_fingerprint_is_pinned():
 
 
 def test_fingerprint_is_stable_across_processes():
-    code = "from crawler.extract import line_fingerprint; print(line_fingerprint('Partager sur Facebook'))"
+    code = "from archive.text import line_fingerprint; print(line_fingerprint('Partager sur Facebook'))"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": "123"})  # fmt: skip
     assert int(other.stdout) == line_fingerprint("Partager sur Facebook")
@@ -26,7 +26,8 @@ def test_fingerprint_is_stable_across_processes():
 
 @pytest.mark.parametrize(
     "variant",
-    ["postez un commentaire", "  POSTEZ   un\tcommentaire ", "Postez un commentaire :", "« Postez un commentaire »", "— Postez un commentaire!"],
+    ["postez un commentaire", "  POSTEZ   un\tcommentaire ", "Postez un commentaire :", "« Postez un commentaire »",
+     "— Postez un commentaire!"],
 )
 def test_fingerprint_normalises_case_space_and_edge_punctuation(variant):
     assert line_fingerprint(variant) == line_fingerprint("Postez un commentaire")
@@ -56,44 +57,65 @@ def test_normalize_text_keeps_real_changes():
 # (furniture, a real sentence that contains the same words) per language
 PAIRS = {
     "fr": [
-        ("Lire aussi : Le Sénat adopte le budget", "Le ministre a dit qu'il faut lire aussi les rapports de la Cour des comptes avant de voter."),
+        ("Lire aussi : Le Sénat adopte le budget",
+         "Le ministre a dit qu'il faut lire aussi les rapports de la Cour des comptes avant de voter."),
         ("À lire aussi", "Il est conseillé à lire aussi attentivement les notes de bas de page du rapport annuel."),
         ("Voir aussi", "Voir aussi loin dans l'avenir est un exercice difficile pour les économistes, a-t-il reconnu."),
         ("- Publicité -", "La publicité pour les jeux d'argent sera davantage encadrée à partir du mois prochain."),
-        ("Postez un commentaire", "Le ministre n'a pas voulu faire de commentaire sur cette affaire judiciaire en cours."),
-        ("Partager sur Facebook", "Il a refusé de partager sur Facebook les documents qui lui avaient été transmis par la mairie."),
-        ("Pour lire la suite, abonnez-vous", "Pour lire la suite du rapport, les députés ont dû attendre plusieurs semaines après sa remise au gouvernement."),
-        ("Réservé aux abonnés", "Le parking est réservé aux abonnés du réseau de transport, selon la décision de la mairie."),
-        ("Inscrivez-vous à notre newsletter", "Les habitants peuvent s'inscrire sur les listes électorales jusqu'au 6 février, rappelle la préfecture."),
-        ("Ce site utilise des cookies pour améliorer votre expérience.", "La biscuiterie produit chaque jour des cookies vendus dans toute la région."),
+        ("Postez un commentaire",
+         "Le ministre n'a pas voulu faire de commentaire sur cette affaire judiciaire en cours."),
+        ("Partager sur Facebook",
+         "Il a refusé de partager sur Facebook les documents qui lui avaient été transmis par la mairie."),
+        ("Pour lire la suite, abonnez-vous",
+         "Pour lire la suite du rapport, les députés ont dû attendre plusieurs semaines après sa remise au "
+         "gouvernement."),
+        ("Réservé aux abonnés",
+         "Le parking est réservé aux abonnés du réseau de transport, selon la décision de la mairie."),
+        ("Inscrivez-vous à notre newsletter",
+         "Les habitants peuvent s'inscrire sur les listes électorales jusqu'au 6 février, rappelle la préfecture."),
+        ("Ce site utilise des cookies pour améliorer votre expérience.",
+         "La biscuiterie produit chaque jour des cookies vendus dans toute la région."),
         ("Image Alt", "L'image de la ville a beaucoup changé depuis la rénovation du centre historique."),
     ],
     "en": [
-        ("Read more: Senate passes the budget", "Residents who want to read more about the plan can attend the hearing on Monday."),
-        ("Related: Markets fall after the vote", "Related charges against the other defendants were dropped last year, the court said."),
+        ("Read more: Senate passes the budget",
+         "Residents who want to read more about the plan can attend the hearing on Monday."),
+        ("Related: Markets fall after the vote",
+         "Related charges against the other defendants were dropped last year, the court said."),
         ("Advertisement", "The advertisement campaign cost the city more than a million dollars last year."),
         ("Leave a comment", "The spokesman declined to leave a comment on the ongoing investigation into the company."),
         ("Share this", "Officials said they would share this information with the public once the review is over."),
-        ("Subscribe to our newsletter", "Readers can subscribe to the city's newsletter to follow the council's decisions, the mayor said."),
-        ("You don't have permission to register", "The clerk said he didn't have permission to register the new voters before the deadline."),
-        ("We use cookies to personalise content and ads.", "The bakery said we use cookies from a local supplier in every box we sell."),
+        ("Subscribe to our newsletter",
+         "Readers can subscribe to the city's newsletter to follow the council's decisions, the mayor said."),
+        ("You don't have permission to register",
+         "The clerk said he didn't have permission to register the new voters before the deadline."),
+        ("We use cookies to personalise content and ads.",
+         "The bakery said we use cookies from a local supplier in every box we sell."),
     ],
     "de": [
-        ("Lesen Sie auch: Bundestag beschließt Haushalt", "Der Minister sagte, man solle auch die Berichte des Rechnungshofs lesen, bevor man abstimme."),
-        ("Mehr zum Thema", "Mehr zum Thema Haushalt will die Regierung in der kommenden Woche im Parlament vorstellen."),
+        ("Lesen Sie auch: Bundestag beschließt Haushalt",
+         "Der Minister sagte, man solle auch die Berichte des Rechnungshofs lesen, bevor man abstimme."),
+        ("Mehr zum Thema",
+         "Mehr zum Thema Haushalt will die Regierung in der kommenden Woche im Parlament vorstellen."),
         ("Anzeige", "Eine Anzeige gegen den Bauträger wurde nach Angaben der Polizei bereits im Sommer erstattet."),
-        ("Kommentar schreiben", "Der Sprecher wollte keinen Kommentar zu den laufenden Ermittlungen abgeben, schreiben die Kollegen."),
+        ("Kommentar schreiben",
+         "Der Sprecher wollte keinen Kommentar zu den laufenden Ermittlungen abgeben, schreiben die Kollegen."),
     ],
     "es": [
-        ("Lee también: El Congreso aprueba los presupuestos", "El ministro dijo que lee también los informes del tribunal de cuentas antes de votar."),
+        ("Lee también: El Congreso aprueba los presupuestos",
+         "El ministro dijo que lee también los informes del tribunal de cuentas antes de votar."),
         ("Leer más", "Los expertos recomiendan leer más libros durante las vacaciones de verano, según el estudio."),
         ("Publicidad", "La publicidad institucional costó más de un millón de euros el año pasado, según el informe."),
-        ("Deja un comentario", "El portavoz no quiso hacer ningún comentario sobre la investigación en curso del juzgado."),
+        ("Deja un comentario",
+         "El portavoz no quiso hacer ningún comentario sobre la investigación en curso del juzgado."),
     ],
     "it": [
-        ("Leggi anche: Il Senato approva la legge di bilancio", "Il ministro ha detto che bisogna leggere anche i rapporti della Corte dei conti prima del voto."),
-        ("Pubblicità", "La pubblicità del comune è costata più di un milione di euro lo scorso anno, secondo la relazione."),
-        ("Lascia un commento", "Il portavoce non ha voluto lasciare un commento sulle indagini in corso della procura."),
+        ("Leggi anche: Il Senato approva la legge di bilancio",
+         "Il ministro ha detto che bisogna leggere anche i rapporti della Corte dei conti prima del voto."),
+        ("Pubblicità",
+         "La pubblicità del comune è costata più di un milione di euro lo scorso anno, secondo la relazione."),
+        ("Lascia un commento",
+         "Il portavoce non ha voluto lasciare un commento sulle indagini in corso della procura."),
     ],
 }
 CASES = [(lang, furniture, sentence) for lang, pairs in PAIRS.items() for furniture, sentence in pairs]
@@ -106,7 +128,8 @@ def test_furniture_line_versus_sentence(lang, furniture, sentence):
 
 
 def test_label_led_sentence_without_separator_stays():
-    assert not is_furniture_line("Read more carefully, the budget shows that the deficit grew by three percent last year.")
+    assert not is_furniture_line("Read more carefully, the budget shows that the deficit grew by three percent last "
+                                 "year.")
     assert is_furniture_line("Read more Senate passes the budget after a long night")
 
 
@@ -139,8 +162,10 @@ def test_copyright_timestamp_and_shortcode_lines_are_furniture(line):
 @pytest.mark.parametrize(
     "line",
     [
-        "The company said all rights reserved by the original contract would pass to the new owner, according to the filing made public on Monday.",
-        "Published in 1925, the novel sold fewer than 25,000 copies in its first year, a disappointment for its author.",
+        "The company said all rights reserved by the original contract would pass to the new owner, according to the "
+        "filing made public on Monday.",
+        "Published in 1925, the novel sold fewer than 25,000 copies in its first year, a disappointment for its "
+        "author.",
         "- Sign up for a Hulu ad-free account for $11.99 a month",
     ],
 )

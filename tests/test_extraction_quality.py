@@ -10,7 +10,16 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from bench.datasets import DATA, aeb_counts, aeb_score, load_aeb, load_trafeval, page_url, trafeval_counts, trafeval_score
+from bench.datasets import (
+    DATA,
+    aeb_counts,
+    aeb_score,
+    load_aeb,
+    load_trafeval,
+    page_url,
+    trafeval_counts,
+    trafeval_score,
+)
 from bench.extraction import AEB_FLOOR, TRAFEVAL_FLOOR
 from crawler.extract import extract
 

@@ -95,7 +95,8 @@ def test_browsing_without_a_query(archive):
         assert [h.title for h in newest] == ["Copie", "Original", "Night train"]
         assert newest[2].snippet.startswith("A night train")
         assert [h.title for h in latest(s, filters=Filters(has_revisions=True))] == ["Train 0"]
-        assert [h.title for h in latest(s, limit=2, offset=1, filters=Filters(language="fr"))] == ["Original", "Train 5"]
+        second_page = latest(s, limit=2, offset=1, filters=Filters(language="fr"))
+        assert [h.title for h in second_page] == ["Original", "Train 5"]
 
 
 def test_cached_walks_are_reused_and_follow_the_archive(archive):

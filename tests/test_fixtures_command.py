@@ -5,24 +5,17 @@ from __future__ import annotations
 import gzip
 import json
 
-import pytest
-
 from crawler.extract import extract
 from crawler.spiders.vudailleurs import VudailleursSpider
 from newsarchive.cli import main
-from newsarchive.demo.server import SITE_DIR, DemoServer
+from newsarchive.demo.server import SITE_DIR
 
 ARTICLE = "/2024/11/12/otan-rutte-macron/"
 
 
-@pytest.fixture
-def site():
-    with DemoServer() as server:
-        yield server
-
-
 def test_record_writes_a_page_and_an_expected_json_that_pass(site, tmp_path, sqlite_url):
-    assert main(["--db", sqlite_url, "fixtures", "record", "vudailleurs", site.url(ARTICLE), "--dir", str(tmp_path)]) == 0
+    assert main(["--db", sqlite_url, "fixtures", "record", "vudailleurs", site.url(ARTICLE), "--dir",
+                 str(tmp_path)]) == 0
     folder = tmp_path / "vudailleurs"
     body = gzip.decompress((folder / "page.html.gz").read_bytes())
     served = (SITE_DIR / ARTICLE.strip("/") / "index.html").read_bytes().replace(b"{{base}}", site.base_url.encode())

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from archive import furniture
 from archive.models import Article, Revision
-from crawler.extract import line_fingerprint
+from archive.text import line_fingerprint
 from crawler.items import PageItem
 from crawler.pipelines import ArchivePipeline, ExtractPipeline, UnchangedArticle
 from newsarchive.cli import main

@@ -37,8 +37,9 @@ def test_release_lets_a_successor_start_at_once(db):
     assert lease.acquire(db, "b", ttl=600)
 
 
-def test_racing_schedulers_exactly_one_wins(db_url):
-    databases = [Database(db_url, migrate=False) for _ in range(6)]
+def race_for_the_lease(db_url, contenders: int = 6) -> list[int]:
+    """Which of several schedulers, each with its own connection, took the lease at the same instant."""
+    databases = [Database(db_url, migrate=False) for _ in range(contenders)]
     barrier = threading.Barrier(len(databases))
     wins = []
 
@@ -54,6 +55,11 @@ def test_racing_schedulers_exactly_one_wins(db_url):
         t.join(timeout=30)
     for d in databases:
         d.dispose()
+    return wins
+
+
+def test_racing_schedulers_exactly_one_wins(db_url):
+    wins = race_for_the_lease(db_url)
     assert len(wins) == 1
 
 
@@ -61,20 +67,5 @@ def test_racing_takeover_of_an_expired_lease_has_one_winner(db_url):
     first = Database(db_url, migrate=False)
     assert lease.acquire(first, "dead", ttl=1, now=utcnow() - timedelta(seconds=30))
     first.dispose()
-    databases = [Database(db_url, migrate=False) for _ in range(6)]
-    barrier = threading.Barrier(len(databases))
-    wins = []
-
-    def contend(i, database):
-        barrier.wait(timeout=10)
-        if lease.acquire(database, f"holder-{i}", ttl=60):
-            wins.append(i)
-
-    threads = [threading.Thread(target=contend, args=(i, d)) for i, d in enumerate(databases)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    for d in databases:
-        d.dispose()
+    wins = race_for_the_lease(db_url)
     assert len(wins) == 1

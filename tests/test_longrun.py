@@ -3,8 +3,6 @@ the duplicate filter's memory has a ceiling."""
 
 from __future__ import annotations
 
-import json
-
 from scrapy import Request
 from scrapy.utils.test import get_crawler
 

@@ -1,9 +1,15 @@
 """Models and Alembic migrations cannot drift: upgrade to head, then `alembic check`, on both backends."""
 
+import hashlib
+
 from alembic import command
 from alembic.script import ScriptDirectory
+from sqlalchemy import select, update
 
 from archive.db import Database, alembic_config
+from archive.models import Article, Revision
+from archive.store import ArticleFields, Outcome, Page, save_article
+from archive.text import text_hash
 
 
 def test_single_head():
@@ -22,5 +28,36 @@ def test_downgrade_to_base_and_back(tmp_path):
     database = Database(f"sqlite:///{tmp_path / 'm.db'}")
     config = alembic_config(database)
     command.downgrade(config, "base")
+    command.upgrade(config, "head")
+    database.dispose()
+
+
+def test_hashes_of_texts_with_invisible_characters_are_recomputed(db_url):
+    """A revision archived before the normaliser dropped U+00AD/U+200B/U+FEFF, re-archived with the
+    same text after the upgrade, is unchanged, not a spurious new revision."""
+    database = Database(db_url)
+    config = alembic_config(database)
+    command.downgrade(config, "0002")
+    shy = "Le gouver\u00adnement a présenté son budget.\nLa séance\u200b reprend demain."
+    old_hash = hashlib.sha256(shy.encode("utf-8")).hexdigest()  # the old normaliser kept them: shy is normal
+    page = Page(url="https://news.test/budget/", status=200, headers=[], body=b"<p>budget</p>")
+    saved = save_article(database, page, ArticleFields(text=shy))
+    plain = save_article(database, Page(url="https://news.test/plain/", status=200, headers=[], body=b"<p>x</p>"),
+                         ArticleFields(text="Un texte sans caractère invisible."))
+    with database.transaction() as session:  # as the old code stored it
+        session.execute(update(Revision).where(Revision.article_id == saved.article_id)
+                        .values(text=shy, text_hash=old_hash))
+        session.execute(update(Article).where(Article.id == saved.article_id).values(text_hash=old_hash))
+
+    command.upgrade(config, "head")
+    with database.session() as session:
+        assert session.get(Article, saved.article_id).text_hash == text_hash(shy) != old_hash
+        assert session.get(Article, plain.article_id).text_hash == text_hash("Un texte sans caractère invisible.")
+        assert session.scalars(select(Revision.text).where(Revision.article_id == saved.article_id)).one() == shy
+    assert save_article(database, page, ArticleFields(text=shy)).outcome is Outcome.UNCHANGED
+
+    command.downgrade(config, "0002")  # and back: the hashes the old code computes
+    with database.session() as session:
+        assert session.get(Article, saved.article_id).text_hash == old_hash
     command.upgrade(config, "head")
     database.dispose()

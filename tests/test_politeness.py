@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-import pytest
 from sqlalchemy import select
 
 from archive.db import Database
 from archive.models import Article
 from newsarchive.cli import main
-from newsarchive.demo.server import DemoServer
-
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
-
-
-def crawl(db_url, *extra):
-    return subprocess.run([sys.executable, "-m", "newsarchive", "--db", db_url, "crawl", *FAST, *extra],
-                          capture_output=True, text=True, timeout=120)
+from tests.clirun import crawl
 
 
 def archived_paths(db_url, base):
@@ -27,12 +16,6 @@ def archived_paths(db_url, base):
         urls = session.scalars(select(Article.canonical_url)).all()
     db.dispose()
     return {url[len(base):] for url in urls}
-
-
-@pytest.fixture
-def site():
-    with DemoServer() as server:
-        yield server
 
 
 def test_robots_txt_is_obeyed_and_the_user_agent_names_us(site, sqlite_url):

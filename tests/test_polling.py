@@ -1,4 +1,4 @@
-"""Adaptive polling, server hints, failure scores, backoff and disabling (archive/polling.py)."""
+"""Adaptive polling, server hints, failure scores, backoff and disabling (archive/polling.py, crawler/polls.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from twisted.internet.error import DNSLookupError
 
 from archive import polling
 from archive.models import Source, utcnow
+from archive.polling import Severity
 from archive.sources import add_source, set_enabled
+from crawler import headers, polls
 
 DEMO_FEED = Path(__file__).resolve().parents[1] / "newsarchive" / "demo" / "site" / "feed.xml"
 FAST = polling.PollPolicy(min_seconds=60, max_seconds=3600, disable_score=3, disable_after=timedelta(hours=1))
@@ -57,42 +60,47 @@ def test_operator_interval_shorter_than_the_floor_is_honoured(db):
 
 def test_server_hints_are_floors(db, source):
     parsed = feedparser.parse(DEMO_FEED.read_bytes())
-    hints = polling.feed_hints(parsed.feed, cache_control="public, max-age=120")
+    hints = polls.feed_hints(parsed.feed, cache_control="public, max-age=120")
     assert hints.ttl == 3600 and hints.update_period == 3600 and hints.max_age == 120
     s = apply(db, source, polling.record_success, new_items=5, hints=hints)
     assert s.poll_seconds == 3600
-    daily = polling.feed_hints({"sy_updateperiod": "daily", "sy_updatefrequency": "4"})
+    daily = polls.feed_hints({"sy_updateperiod": "daily", "sy_updatefrequency": "4"})
     assert daily.update_period == 6 * 3600
     huge = polling.PollHints(max_age=10 * 86400)
     s = apply(db, source, polling.record_success, new_items=5, hints=huge)
     assert s.poll_seconds == polling.MAX_POLL_SECONDS  # capped at the upper bound
-    assert polling.parse_max_age("no-cache, max-age=60") is None
-    assert polling.parse_max_age("s-maxage=30") == 30
+    assert headers.max_age("no-cache, max-age=60") is None
+    assert headers.max_age("s-maxage=30") == 30
 
 
 def test_retry_after_seconds_or_date():
     now = utcnow()
-    assert polling.parse_retry_after("120") == 120
+    assert headers.retry_after("120") == 120
     date = (now + timedelta(seconds=300)).strftime("%a, %d %b %Y %H:%M:%S GMT")
-    assert 298 <= polling.parse_retry_after(date, now) <= 300
-    assert polling.parse_retry_after("soon") is None
+    assert 298 <= headers.retry_after(date, now) <= 300
+    assert headers.retry_after("soon") is None
 
 
 @pytest.mark.parametrize("kwargs, expected", [
-    ({"status": 404}, polling.HARD), ({"status": 410}, polling.HARD),
-    ({"error": "MalformedFeed: not a feed"}, polling.HARD), ({"error": "DNSLookupError: no such host"}, polling.HARD),
-    ({"status": 500}, polling.SOFT), ({"status": 503}, polling.SOFT), ({"error": "TimeoutError: took too long"}, polling.SOFT),
-    ({"status": 429}, polling.TEMPORARY), ({"status": 503, "retry_after": 60}, polling.TEMPORARY),
+    ({"status": 404}, Severity.HARD), ({"status": 410}, Severity.HARD),
+    ({"exception": DNSLookupError("no such host")}, Severity.HARD),
+    ({"status": 500}, Severity.SOFT), ({"status": 503}, Severity.SOFT),
+    ({"exception": TimeoutError("took too long")}, Severity.SOFT),
+    ({"status": 429}, Severity.TEMPORARY), ({"status": 503, "retry_after": 60}, Severity.TEMPORARY),
 ])
 def test_severity(kwargs, expected):
-    assert polling.severity(**kwargs) == expected
+    assert polls.severity(**kwargs) == expected
+
+
+def test_a_response_that_is_no_feed_is_a_hard_failure():
+    assert polls.not_a_feed("no entries").severity == Severity.HARD
 
 
 def test_backoff_is_exponential_jittered_and_capped(db, source):
     now = utcnow()
     delays = []
     for _ in range(12):
-        s = apply(db, source, polling.record_failure, error="HTTP 500", weight=polling.SOFT, now=now,
+        s = apply(db, source, polling.record_failure, error="HTTP 500", severity=Severity.SOFT, now=now,
                   rand=lambda: 0.5)
         delays.append((s.next_poll_at - now).total_seconds())
     assert delays[:4] == [600, 1200, 2400, 4800]
@@ -104,7 +112,7 @@ def test_backoff_is_exponential_jittered_and_capped(db, source):
 
 def test_retry_after_replaces_backoff(db, source):
     now = utcnow()
-    s = apply(db, source, polling.record_failure, error="HTTP 429", weight=polling.TEMPORARY, retry_after=90,
+    s = apply(db, source, polling.record_failure, error="HTTP 429", severity=Severity.TEMPORARY, retry_after=90,
               now=now)
     assert s.next_poll_at == now + timedelta(seconds=90) and s.failure_score == 0.25
 
@@ -115,10 +123,10 @@ def test_disabled_only_after_a_long_run_of_failures_and_enable_brings_it_back(db
         session.get(Source, source).added_at = start
     s = None
     for minute in range(0, 50, 10):  # score 5 within 40 minutes: not failing long enough
-        s = apply(db, source, polling.record_failure, error="HTTP 404", weight=polling.HARD, policy=FAST,
+        s = apply(db, source, polling.record_failure, error="HTTP 404", severity=Severity.HARD, policy=FAST,
                   now=start + timedelta(minutes=minute))
     assert s.enabled and s.failure_score == 5
-    s = apply(db, source, polling.record_failure, error="HTTP 404", weight=polling.HARD, policy=FAST,
+    s = apply(db, source, polling.record_failure, error="HTTP 404", severity=Severity.HARD, policy=FAST,
               now=start + timedelta(minutes=61))
     assert not s.enabled
     assert "6 failed polls" in s.disabled_reason and "HTTP 404" in s.disabled_reason

@@ -8,8 +8,8 @@ from archive.models import Revision
 from archive.reextract import reextract
 from archive.search import search
 from archive.store import ArticleFields, Page, find_article, save_article
+from crawler.headers import charset_of
 from newsarchive.cli import main
-from crawler.stored_pages import charset_of
 
 
 def page_html(paragraphs):
@@ -91,7 +91,7 @@ def test_charset_of_headers():
 
 def test_reextract_command_keeps_learned_furniture_out(db, db_url, capsys):
     from archive import furniture
-    from crawler.extract import line_fingerprint
+    from archive.text import line_fingerprint
 
     promo = "Rejoignez le club des lecteurs du Journal Test dès aujourd'hui, premier mois offert."
     paragraphs = [f"Paragraphe {i} : le conseil municipal a voté le budget de la médiathèque après un long "

@@ -8,7 +8,6 @@ from archive import lease
 from archive.db import Database
 from archive.models import CrawlRun, FrontierURL, Source
 from archive.sources import add_source, set_enabled
-from newsarchive.demo.server import DemoServer
 from scheduling_helpers import counts, feed_with, start_scheduler, stop, wait_for
 
 RSS = "application/rss+xml; charset=utf-8"
@@ -28,22 +27,26 @@ def feed_requests(server):
     return [r for r in server.requests if r.path.startswith("/feed.xml")]
 
 
-def test_new_items_archived_on_next_poll_unchanged_feed_answered_304(sqlite_url, tmp_path):
+def serve_feed(site, db, body: str, **page) -> int:
+    """The site's feed answers ``body`` (and ``page``: status, content_type); registered, polled every second."""
+    site.set_page("/feed.xml", body, **page)
+    return add_feed(db, site.url("/feed.xml"))
+
+
+def test_new_items_archived_on_next_poll_unchanged_feed_answered_304(site, sqlite_url, tmp_path):
     db = Database(sqlite_url)
     log = tmp_path / "scheduler.log"
-    with DemoServer() as server:
-        server.set_page("/feed.xml", feed_with(3), content_type=RSS)
-        add_feed(db, server.url("/feed.xml"))
-        proc = start_scheduler(sqlite_url, log)
-        try:
-            wait_for(lambda: counts(db) == (3, 3), 30, what="the first 3 articles")
-            wait_for(lambda: any(r.status == 304 for r in feed_requests(server)), 20, what="a 304")
-            server.set_page("/feed.xml", feed_with(4), content_type=RSS)
-            wait_for(lambda: counts(db) == (4, 4), 30, what="the new article")
-        finally:
-            status = stop(proc)
-        text = log.read_text()
-        assert status == 0, text
+    serve_feed(site, db, feed_with(3), content_type=RSS)
+    proc = start_scheduler(sqlite_url, log)
+    try:
+        wait_for(lambda: counts(db) == (3, 3), 30, what="the first 3 articles")
+        wait_for(lambda: any(r.status == 304 for r in feed_requests(site)), 20, what="a 304")
+        site.set_page("/feed.xml", feed_with(4), content_type=RSS)
+        wait_for(lambda: counts(db) == (4, 4), 30, what="the new article")
+    finally:
+        status = stop(proc)
+    text = log.read_text()
+    assert status == 0, text
     assert counts(db) == (4, 4)  # each article once, one revision each
     with db.session() as session:
         states = set(session.scalars(select(FrontierURL.state)))
@@ -56,23 +59,21 @@ def test_new_items_archived_on_next_poll_unchanged_feed_answered_304(sqlite_url,
     db.dispose()
 
 
-def test_failing_source_backs_off_and_recovers(sqlite_url, tmp_path):
+def test_failing_source_backs_off_and_recovers(site, sqlite_url, tmp_path):
     db = Database(sqlite_url)
     log = tmp_path / "scheduler.log"
-    with DemoServer() as server:
-        server.set_page("/feed.xml", "upstream broke", status=500)
-        sid = add_feed(db, server.url("/feed.xml"))
-        proc = start_scheduler(sqlite_url, log)
-        try:
-            wait_for(lambda: source(db, sid).consecutive_failures >= 3, 40, what="3 failed polls")
-            failing = source(db, sid)
-            times = [r.time for r in feed_requests(server)]
-            server.set_page("/feed.xml", feed_with(2), content_type=RSS)
-            wait_for(lambda: counts(db) == (2, 2), 30, what="recovery")
-            recovered = source(db, sid)
-        finally:
-            status = stop(proc)
-        assert status == 0, log.read_text()
+    sid = serve_feed(site, db, "upstream broke", status=500)
+    proc = start_scheduler(sqlite_url, log)
+    try:
+        wait_for(lambda: source(db, sid).consecutive_failures >= 3, 40, what="3 failed polls")
+        failing = source(db, sid)
+        times = [r.time for r in feed_requests(site)]
+        site.set_page("/feed.xml", feed_with(2), content_type=RSS)
+        wait_for(lambda: counts(db) == (2, 2), 30, what="recovery")
+        recovered = source(db, sid)
+    finally:
+        status = stop(proc)
+    assert status == 0, log.read_text()
     assert failing.failure_score >= 1.5 and failing.last_error == "HTTP 500" and failing.enabled
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert gaps[1] > gaps[0]  # 1 s, then 2 s (+-20%) of backoff between polls
@@ -80,25 +81,23 @@ def test_failing_source_backs_off_and_recovers(sqlite_url, tmp_path):
     db.dispose()
 
 
-def test_source_disabled_after_failures_and_enabled_again_while_running(sqlite_url, tmp_path):
+def test_source_disabled_after_failures_and_enabled_again_while_running(site, sqlite_url, tmp_path):
     db = Database(sqlite_url)
     log = tmp_path / "scheduler.log"
-    with DemoServer() as server:
-        server.set_page("/feed.xml", "gone", status=404)
-        sid = add_feed(db, server.url("/feed.xml"))
-        proc = start_scheduler(sqlite_url, log, settings={"NEWSARCHIVE_DISABLE_SCORE": "2",
-                                                          "NEWSARCHIVE_DISABLE_AFTER_SECONDS": "0"})
-        try:
-            wait_for(lambda: not source(db, sid).enabled, 30, what="the source to be disabled")
-            wait_for(lambda: "unscheduled" in log.read_text(), 10, what="the job to go")
-            polls = len(feed_requests(server))
-            server.set_page("/feed.xml", feed_with(1), content_type=RSS)
-            with db.transaction() as session:
-                set_enabled(session, str(sid), True)
-            wait_for(lambda: counts(db) == (1, 1), 30, what="the re-enabled source's article")
-        finally:
-            status = stop(proc)
-        assert status == 0, log.read_text()
+    sid = serve_feed(site, db, "gone", status=404)
+    proc = start_scheduler(sqlite_url, log, settings={"NEWSARCHIVE_DISABLE_SCORE": "2",
+                                                      "NEWSARCHIVE_DISABLE_AFTER_SECONDS": "0"})
+    try:
+        wait_for(lambda: not source(db, sid).enabled, 30, what="the source to be disabled")
+        wait_for(lambda: "unscheduled" in log.read_text(), 10, what="the job to go")
+        polls = len(feed_requests(site))
+        site.set_page("/feed.xml", feed_with(1), content_type=RSS)
+        with db.transaction() as session:
+            set_enabled(session, str(sid), True)
+        wait_for(lambda: counts(db) == (1, 1), 30, what="the re-enabled source's article")
+    finally:
+        status = stop(proc)
+    assert status == 0, log.read_text()
     assert polls == 2  # disabled after 2 hard failures, then left alone until enabled
     assert source(db, sid).disabled_reason is None
     db.dispose()

@@ -9,7 +9,7 @@ import pytest
 
 from archive.db import Database
 from crawler import logredact, runner
-from newsarchive.progress import progress
+from crawler.progress import progress
 
 
 @pytest.mark.parametrize("line, secret, kept", [

@@ -29,7 +29,8 @@ def archive(db):
     save(db, "https://autre.test/train", "Un train de nuit vers Nice. La nuit, les trains sont rares.",
          title="Trains", published=day(20), language="en")
     save(db, "https://journal.test/edited", "Première version sur le climat.", title="Climat", published=day(15))
-    save(db, "https://journal.test/edited", "Seconde version sur le climat, complétée.", title="Climat", published=day(15))
+    save(db, "https://journal.test/edited", "Seconde version sur le climat, complétée.", title="Climat",
+         published=day(15))
     return db
 
 

@@ -11,7 +11,6 @@ import importlib.util
 import subprocess
 import sys
 from datetime import date, datetime, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -23,23 +22,14 @@ from crawler.spiders.site_base import Selectors, SiteSpider
 from crawler.spiders.sitemap import parse_sitemap, sitemaps_in_robots
 from crawler.spiders.vudailleurs import VudailleursSpider
 from newsarchive.cli import main
-from newsarchive.demo.server import DemoServer
+from tests.clirun import ROOT, crawl
 
-ROOT = Path(__file__).resolve().parents[1]
-FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
 DEMO_ARTICLES = {"/2024/11/12/otan-rutte-macron/", "/2024/11/05/budget-2025-assemblee-nationale/",
                  "/2024/10/21/vendanges-2024-bordeaux/", "/2024/10/08/train-de-nuit-paris-briancon/",
                  "/2024/09/16/festival-deauville-cinema-americain/", "/2024/09/09/jeux-paralympiques-bilan/"}
 
 
-def crawl(db_url: str, *args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "newsarchive", "--db", db_url, "crawl", *args, *FAST],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
-def archived_paths(db_url: str, server: DemoServer) -> set[str]:
+def archived_paths(db_url: str, server) -> set[str]:
     db = Database(db_url)
     try:
         with db.session() as session:
@@ -47,12 +37,6 @@ def archived_paths(db_url: str, server: DemoServer) -> set[str]:
     finally:
         db.dispose()
     return {url.removeprefix(server.base_url) for url in urls}
-
-
-@pytest.fixture
-def site():
-    with DemoServer() as server:
-        yield server
 
 
 # -- sitemaps ---------------------------------------------------------------------------------
@@ -97,7 +81,7 @@ def test_sitemap_spider_follows_robots_txt_and_indexes(site, sqlite_url):
     site.set_page("/sitemap-posts.xml.gz", gzip.compress(posts.replace(b"{{base}}", site.base_url.encode())),
                   content_type="application/x-gzip")  # a gzipped file, not a Content-Encoding
     assert main(["--db", sqlite_url, "sources", "add", site.url("/robots.txt"), "--kind", "sitemap"]) == 0
-    crawl(sqlite_url)
+    crawl(sqlite_url, check=True)
     assert archived_paths(sqlite_url, site) == DEMO_ARTICLES
     db = Database(sqlite_url)
     with db.session() as session:
@@ -106,7 +90,7 @@ def test_sitemap_spider_follows_robots_txt_and_indexes(site, sqlite_url):
     db.dispose()
 
     site.clear_requests()
-    crawl(sqlite_url)  # the next poll reads the sitemaps, fetches no archived article again
+    crawl(sqlite_url, check=True)  # the next poll reads the sitemaps, fetches no archived article again
     assert not [r for r in site.requests if r.path.startswith("/2024/")]
 
 
@@ -114,14 +98,14 @@ def test_sitemap_spider_follows_robots_txt_and_indexes(site, sqlite_url):
 
 def test_site_spider_follows_links_within_depth(site, sqlite_url):
     assert main(["--db", sqlite_url, "sources", "add", site.url("/"), "--kind", "site"]) == 0
-    crawl(sqlite_url, "-s", "NEWSARCHIVE_SITE_DEPTH=0")
+    crawl(sqlite_url, "-s", "NEWSARCHIVE_SITE_DEPTH=0", check=True)
     paths = archived_paths(sqlite_url, site)
     assert DEMO_ARTICLES <= paths  # the home page links every article
     listings = [r.path for r in site.requests if not r.path.startswith(("/2024/", "/partenaires/", "/robots"))]
     assert listings == ["/"]  # depth 0: the source page only, no section pages
 
     site.clear_requests()
-    crawl(sqlite_url, "-s", "NEWSARCHIVE_SITE_DEPTH=1")
+    crawl(sqlite_url, "-s", "NEWSARCHIVE_SITE_DEPTH=1", check=True)
     paths = {r.path for r in site.requests}
     assert {"/?cat=3", "/?page_id=12"} <= paths  # one hop: the section pages linked from home
     assert not [p for p in paths if p.startswith("/2024/")]  # archived articles are not fetched again
@@ -175,7 +159,7 @@ def test_a_source_added_with_a_spider_is_crawled_by_it(site, sqlite_url):
         source = session.scalars(select(Source)).one()
         assert runner.jobs_for_sources([source]) == [runner.Job("vudailleurs", {"sources": str(source.id)})]
     db.dispose()
-    crawl(sqlite_url)
+    crawl(sqlite_url, check=True)
     assert archived_paths(sqlite_url, site) == DEMO_ARTICLES
     db = Database(sqlite_url)
     with db.session() as session:

@@ -10,6 +10,7 @@ from archive import lease, runs
 from archive.models import BlockedFetch, CrawlRun, utcnow
 from archive.sources import add_source
 from archive.store import ArticleFields, Page, save_article
+from crawler.processes import pid_alive
 from newsarchive.cli import main
 
 TEXT = ("Le conseil municipal a voté mardi soir le budget de la ville pour l’année prochaine, "
@@ -73,7 +74,7 @@ def test_stats_table(db, db_url, capsys):
 
 def test_abandoned_runs_are_closed(db):
     populate(db)
-    closed = runs.abandon_dead_runs(db)
+    closed = runs.abandon_dead_runs(db, alive=pid_alive)
     assert len(closed) == 1
     with db.session() as session:
         run = session.get(CrawlRun, closed[0])

@@ -1,7 +1,6 @@
 """The archive's write path: canonical URLs, aliases, revisions, exact copies, raw pages."""
 
-from archive.store import (ArticleFields, Outcome, Page, archived_urls, decompress, find_article,
-                           save_article)
+from archive.store import ArticleFields, Outcome, Page, archived_urls, decompress, find_article, save_article
 
 BODY = "<html><body><p>x</p></body></html>".encode()
 

@@ -96,8 +96,8 @@ def test_browsing_without_a_query_lists_the_newest(web):
 @pytest.mark.parametrize("params, message", [
     ({"q": "*"}, "nothing to search for"), ({"q": "-train"}, "at least one word"),
     ({"q": "train", "since": "hier"}, "not a date"), ({"q": "train", "page": "x"}, "page must be"),
-    ({"q": "train", "revised": "maybe"}, "revised must be"), ({"q": "train", "since": "2024-09-10", "until": "2024-09-01"},
-                                                             "since must be before until"),
+    ({"q": "train", "revised": "maybe"}, "revised must be"),
+    ({"q": "train", "since": "2024-09-10", "until": "2024-09-01"}, "since must be before until"),
 ])
 def test_bad_input_is_a_page_that_says_why(web, params, message):
     client, _ = web
@@ -185,8 +185,10 @@ def test_exports_are_the_cli_exports_of_the_result_set(web, db_url, capsys, tmp_
     rows = list(csv.DictReader(io.StringIO(client.get(links["CSV"]).text)))
     assert sorted(int(r["id"]) for r in rows) == sorted([ids.defense, ids.hostile])
     warc = client.get(links["WARC"])
-    records = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI")) for r in ArchiveIterator(io.BytesIO(warc.content))]
-    assert ("response", "https://hostile.test/page") in records and ("metadata", "https://journal.test/defense") in records
+    records = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"))
+               for r in ArchiveIterator(io.BytesIO(warc.content))]
+    assert ("response", "https://hostile.test/page") in records
+    assert ("metadata", "https://journal.test/defense") in records
     assert client.get("/export.pdf").status_code == 404
     assert client.get("/export.jsonl", params={"q": "*"}).status_code == 400
 

@@ -21,7 +21,6 @@ import pytest
 
 from archive.db import Database
 from archive.store import find_article
-from newsarchive.demo.server import DemoServer
 from tests.serve_helpers import serving
 
 CHROMIUM = "/usr/bin/chromium"
@@ -77,10 +76,11 @@ def newsarchive(db_url: str, *args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory, mockserver):
     """The demo site, crawled (feed and home page), one article edited then revisited, a hostile page."""
     db_url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'archive.db'}"
-    with DemoServer() as site:
+    site = mockserver.new_site()
+    try:
         feed = (SITE / "feed.xml").read_text("utf-8").replace("<item>", HOSTILE_ITEM + "\n<item>", 1)
         site.set_page("/feed.xml", feed, content_type="application/rss+xml; charset=utf-8")
         site.set_page(HOSTILE, HOSTILE_PAGE)
@@ -88,7 +88,8 @@ def demo(tmp_path_factory):
         newsarchive(db_url, "sources", "add", site.url("/"), "--kind", "site")
         newsarchive(db_url, "crawl", *FAST)
         page = (SITE / EDITED.strip("/") / "index.html").read_text("utf-8")
-        site.set_page(EDITED, page.replace('<div class="entry-content">', f'<div class="entry-content">\n<p>{ADDED}</p>', 1))
+        edited = page.replace('<div class="entry-content">', f'<div class="entry-content">\n<p>{ADDED}</p>', 1)
+        site.set_page(EDITED, edited)
         newsarchive(db_url, "revisit", "--all", *FAST)
         site.clear_requests()
         db = Database(db_url)
@@ -97,6 +98,8 @@ def demo(tmp_path_factory):
         db.dispose()
         with serving(db_url) as served:
             yield {"base": served.base, "site": site, "ids": ids, "db_url": db_url}
+    finally:
+        site.close()
 
 
 @pytest.fixture(scope="module")

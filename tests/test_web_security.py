@@ -39,7 +39,8 @@ def test_without_the_token_nothing_is_readable(gated):
     for path in ("/", "/?q=train", "/articles/1", "/sources"):
         response = gated.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"].startswith("/login?next="), path
-    assert gated.get("/api/search?q=train", headers={"Authorization": "Bearer wrong-token-wrong-token"}).status_code == 401
+    wrong = {"Authorization": "Bearer wrong-token-wrong-token"}
+    assert gated.get("/api/search?q=train", headers=wrong).status_code == 401
     assert gated.get("/api/search?q=train", params={"token": TOKEN[:-1]}).status_code == 401
     gated.cookies.set(COOKIE, session_value("another-token-entirely"))
     assert gated.get("/api/search?q=train").status_code == 401

@@ -1,4 +1,11 @@
-"""What every newsarchive spider shares: article requests, page items and the crawl frontier."""
+"""What every newsarchive spider shares: its sources, the frontier, article requests and items,
+and recording each poll of a source.
+
+A spider polls sources of the kinds its mixins know (crawler/spiders/feeds.py ``FeedPolling``,
+sitemap.py ``SitemapReading``, site.py ``LinkFollowing``): for a source of kind K, ``poll_K(source)``
+gives the poll's first request. The URLs a poll finds go to the frontier before the poll is
+recorded, so a crawl killed in between still fetches them next time.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +13,33 @@ import logging
 import re
 from datetime import datetime
 from functools import cached_property
+from typing import TYPE_CHECKING, Mapping
 
 import scrapy
 
-from archive import frontier
+from archive import frontier, polling
 from archive.models import Source, utcnow
 from archive.sources import list_sources
 from archive.store import archived_urls
 from archive.urls import InvalidURL
 from crawler.archive_link import database_for
+from crawler.headers import charset_of
 from crawler.items import PageItem
 from crawler.netguard import PrivateNetworkRefused, check_public, private_networks_allowed
-from crawler.stored_pages import charset_of
+from crawler.polls import FailedPoll, failed_poll, policy_from_settings
+from crawler.site_selectors import site_drop_selectors
 
 logger = logging.getLogger(__name__)
 
 
 class ArchiveSpider(scrapy.Spider):
-    """Base of the feed, sitemap, site and named-site spiders.
+    """Base of the feed, sitemap, site, revisit and named-site spiders.
 
     ``sources`` (spider argument): comma-separated source ids to poll; without it every enabled
     source of the spider's ``source_kind`` is polled.
     """
 
-    source_kind = "feed"
+    source_kind: str | None = None  # the kind of source polled when no ids are given
     drop_selectors: tuple[str, ...] = ()  # CSS selectors of furniture, for named-site spiders
     article_url: str | None = None  # a regular expression (searched) article URLs match; None: any
 
@@ -41,6 +51,20 @@ class ArchiveSpider(scrapy.Spider):
     def db(self):
         return database_for(self.crawler)
 
+    @cached_property
+    def poll_policy(self) -> polling.PollPolicy:
+        return policy_from_settings(self.crawler.settings)
+
+    # -- polls -------------------------------------------------------------------------------
+    async def start(self):
+        sources = self.selected_sources()
+        for source in sources or self.unregistered_sources():
+            request = self.poll_request(source)
+            if request is not None:
+                yield request
+        for request in self.resume_pending([s.id for s in sources]):
+            yield request
+
     def selected_sources(self) -> list[Source]:
         with self.db.session() as session:
             sources = list_sources(session)
@@ -48,6 +72,51 @@ class ArchiveSpider(scrapy.Spider):
             return [s for s in sources if s.id in self.source_ids]
         return [s for s in sources if s.enabled and s.kind == self.source_kind]
 
+    def unregistered_sources(self) -> list[Source]:
+        """What to poll when no source is registered for this spider (named sites: their own)."""
+        return []
+
+    def poll_request(self, source: Source) -> scrapy.Request | None:
+        """The first request of a poll of ``source``, made by the mixin for its kind."""
+        poll = getattr(self, f"poll_{source.kind}", None)
+        if poll is None:
+            logger.error("source %s: spider %s does not poll %s sources", source.url, self.name, source.kind)
+            return None
+        return poll(source)
+
+    def record_poll(self, source_id: int | None, failure: FailedPoll | None = None, **success) -> None:
+        """Record a poll of a source: a success (archive.polling.record_success's fields) or a failure.
+        Polls of unregistered sources (no id) are not recorded."""
+        if source_id is None:
+            return
+        with self.db.transaction() as session:
+            source = session.get(Source, source_id)
+            if source is None:
+                return
+            was_enabled = source.enabled
+            if failure is None:
+                polling.record_success(session, source, policy=self.poll_policy, **success)
+            else:
+                polling.record_failure(session, source, failure.error, severity=failure.severity,
+                                       retry_after=failure.retry_after, policy=self.poll_policy)
+            if was_enabled and not source.enabled:
+                logger.error("source %s disabled: %s", source.url, source.disabled_reason)
+
+    def poll_failed(self, failure, what: str, *, later_are_errors: bool = True) -> None:
+        """Errback of a poll's requests: log and count the failure, and record it on the source when
+        it was the poll's first request (depth 0). ``later_are_errors``: whether a later request of
+        the poll (a child sitemap, a section page) that failed is an error of the run, or a warning."""
+        request = failure.request
+        failed = failed_poll(failure)
+        first = request.cb_kwargs.get("depth", 0) == 0
+        if first or later_are_errors:
+            self.crawler.stats.inc_value("newsarchive/errors")
+        level = logging.ERROR if first or later_are_errors else logging.WARNING
+        logger.log(level, "%s %s: %s", what, request.url, failed.error)
+        if first:
+            self.record_poll(request.cb_kwargs.get("source_id"), failed)
+
+    # -- links and the frontier --------------------------------------------------------------
     def resume_pending(self, source_ids: list[int]):
         """Requests for every URL an earlier run discovered but did not archive, read in batches
         as the crawl asks for more (start requests are consumed lazily)."""
@@ -58,7 +127,7 @@ class ArchiveSpider(scrapy.Spider):
 
     @cached_property
     def allow_private(self) -> bool:
-        return self.crawler.settings.getbool("NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS") or private_networks_allowed()
+        return private_networks_allowed(self.crawler.settings)
 
     def fetchable(self, url: str) -> bool:
         """Whether a link may be requested: http(s), a valid host, not internal (the SSRF guard's
@@ -78,31 +147,7 @@ class ArchiveSpider(scrapy.Spider):
     def is_article_url(self, url: str) -> bool:
         return self.article_url_re is None or bool(self.article_url_re.search(url))
 
-    def drop_selectors_for(self, crawled: datetime | None = None) -> tuple[str, ...]:
-        """The furniture selectors for a page crawled at that date (site spiders keep versions)."""
-        return self.drop_selectors
-
-    def page_drop_selectors(self, url: str, crawled: datetime | None = None) -> tuple[str, ...]:
-        """This spider's selectors, else those of the named-site spider of the URL's site."""
-        from crawler.spiders.site_base import site_drop_selectors
-
-        return self.drop_selectors_for(crawled) or site_drop_selectors(url, crawled)
-
-    def record_poll(self, source_id: int | None, record, **kwargs) -> None:
-        """Record a poll of a source (archive/polling.py) with the feed spider's policy."""
-        from archive import polling
-        from crawler.spiders.feeds import policy_from_settings
-
-        if source_id is None:
-            return
-        with self.db.transaction() as session:
-            source = session.get(Source, source_id)
-            if source is not None:
-                record(session, source, policy=policy_from_settings(self.crawler.settings), **kwargs)
-                if record is polling.record_failure and not source.enabled:
-                    logger.error("source %s disabled: %s", source.url, source.disabled_reason)
-
-    def new_article_requests(self, found: dict[str, datetime | None], source_id: int | None):
+    def new_article_requests(self, found: Mapping[str, datetime | None], source_id: int | None):
         """Queue the URLs not yet archived in the frontier, then request them.
 
         URLs that do not look like articles of this spider (``article_url``) are left out.
@@ -116,6 +161,15 @@ class ArchiveSpider(scrapy.Spider):
         frontier.enqueue(self.db, fresh.items(), source_id)
         for url, date in fresh.items():
             yield self.article_request(url, source_id, date)
+
+    # -- articles ----------------------------------------------------------------------------
+    def drop_selectors_for(self, crawled: datetime | None = None) -> tuple[str, ...]:
+        """The furniture selectors for a page crawled at that date (site spiders keep versions)."""
+        return self.drop_selectors
+
+    def page_drop_selectors(self, url: str, crawled: datetime | None = None) -> tuple[str, ...]:
+        """This spider's selectors, else those of the named-site spider of the URL's site."""
+        return self.drop_selectors_for(crawled) or site_drop_selectors(url, crawled)
 
     def article_request(self, url: str, source_id: int | None, feed_date: datetime | None = None,
                         **kwargs) -> scrapy.Request:
@@ -144,3 +198,8 @@ class ArchiveSpider(scrapy.Spider):
         logger.warning("could not fetch %s: %s", request.url, reason)
         frontier.mark_failed(self.db, request.url, reason)
 
+
+if TYPE_CHECKING:  # a mixin is checked as the spider it ends up in
+    SpiderMixin = ArchiveSpider
+else:
+    SpiderMixin = object

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import scrapy
 
-from archive.store import due_for_revisit, mark_not_modified
+from archive.revisits import due_for_revisit, mark_not_modified
 from crawler.spiders.base import ArchiveSpider
 
 

@@ -1,4 +1,5 @@
-"""Crawls a site from its source URL (a home or section page) by following its links.
+"""Following a site's links from its source URL (a home or section page): the ``LinkFollowing``
+mixin and the `site` spider.
 
 Listing pages are followed within the source's host, up to ``depth`` link hops (spider argument,
 default ``DEFAULT_DEPTH``), restricted by the ``allow`` / ``deny`` regular expressions when given;
@@ -9,30 +10,28 @@ frontier and are archived, and are not followed further.
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.linkextractors import LinkExtractor
-from scrapy.spidermiddlewares.httperror import HttpError
 
-from archive import polling
-from crawler.spiders.base import ArchiveSpider
+from archive.models import Source
+from crawler.spiders.base import ArchiveSpider, SpiderMixin
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_DEPTH = 2
 # /2024/11/12/slug/, /2024/11/slug.html, or a slug of at least four words: /un-titre-assez-long/
-DEFAULT_ARTICLE_URL = r"/(?:19|20)\d\d/\d\d?/(?:\d\d?/)?[^/?#]+|/[^/?#]*[^\W_]-[^\W_]+-[^\W_]+-[^\W_]+[^/?#]*/?(?:[?#]|$)"
+DEFAULT_ARTICLE_URL = (r"/(?:19|20)\d\d/\d\d?/(?:\d\d?/)?[^/?#]+"
+                       r"|/[^/?#]*[^\W_]-[^\W_]+-[^\W_]+-[^\W_]+[^/?#]*/?(?:[?#]|$)")
 
 
-class SiteLinksSpider(ArchiveSpider):
-    """Spider arguments: ``depth`` (link hops from the source URL; else the setting
-    NEWSARCHIVE_SITE_DEPTH), ``allow`` and ``deny`` (regular expressions for the listing pages to
-    follow), ``article`` (article URL regex)."""
+class LinkFollowing(SpiderMixin):
+    """Polls sources of kind ``site`` (a mixin of ArchiveSpider). Spider arguments: ``depth`` (link
+    hops from the source URL; else the setting NEWSARCHIVE_SITE_DEPTH), ``allow`` and ``deny``
+    (regular expressions for the listing pages to follow), ``article`` (article URL regex)."""
 
-    name = "site"
-    source_kind = "site"
-    article_url = DEFAULT_ARTICLE_URL
     follow_depth: int | None = None  # None: the setting NEWSARCHIVE_SITE_DEPTH, else DEFAULT_DEPTH
 
     def __init__(self, *args, depth: str | int = "", allow: str = "", deny: str = "", article: str = "", **kwargs):
@@ -44,17 +43,14 @@ class SiteLinksSpider(ArchiveSpider):
         self.allow = [allow] if allow else []
         self.deny = [deny] if deny else []
 
-    async def start(self):
-        self.resolve_depth()
-        sources = self.selected_sources()
-        for source in sources:
-            yield self.listing_request(source.url, source.id, 0)
-        for request in self.resume_pending([s.id for s in sources]):
-            yield request
+    @cached_property
+    def depth_limit(self) -> int:
+        if self.follow_depth is not None:
+            return self.follow_depth
+        return self.crawler.settings.getint("NEWSARCHIVE_SITE_DEPTH", DEFAULT_DEPTH)
 
-    def resolve_depth(self) -> None:
-        if self.follow_depth is None:
-            self.follow_depth = self.crawler.settings.getint("NEWSARCHIVE_SITE_DEPTH", DEFAULT_DEPTH)
+    def poll_site(self, source: Source) -> scrapy.Request:
+        return self.listing_request(source.url, source.id, 0)
 
     def listing_request(self, url: str, source_id: int | None, depth: int) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed, dont_filter=depth == 0,
@@ -70,11 +66,11 @@ class SiteLinksSpider(ArchiveSpider):
         articles = {link.url: None for link in links if self.is_article_url(link.url)}
         requests = list(self.new_article_requests(articles, source_id))
         if depth == 0:
-            self.record_poll(source_id, polling.record_success, new_items=len(requests))
+            self.record_poll(source_id, new_items=len(requests))
         logger.info("listing %s: %d links, %d articles, %d new", response.url, len(links), len(articles),
                     len(requests))
         yield from requests
-        if depth >= self.follow_depth:
+        if depth >= self.depth_limit:
             return
         follow = LinkExtractor(allow=self.allow, deny=self.deny, unique=True)
         for link in follow.extract_links(response):
@@ -84,14 +80,13 @@ class SiteLinksSpider(ArchiveSpider):
                 yield request
 
     def listing_failed(self, failure):
-        request = failure.request
-        status = failure.value.response.status if failure.check(HttpError) else None
-        error = f"HTTP {status}" if status else f"{failure.type.__name__}: {failure.getErrorMessage()}"
-        logger.warning("listing %s: %s", request.url, error)
-        if request.cb_kwargs.get("depth") == 0:
-            self.crawler.stats.inc_value("newsarchive/errors")
-            self.record_poll(request.cb_kwargs.get("source_id"), polling.record_failure, error=error,
-                             weight=polling.severity(status=status, error=error))
+        self.poll_failed(failure, "listing", later_are_errors=False)
+
+
+class SiteLinksSpider(LinkFollowing, ArchiveSpider):
+    name = "site"
+    source_kind = "site"
+    article_url = DEFAULT_ARTICLE_URL
 
 
 def _host(url: str) -> str | None:

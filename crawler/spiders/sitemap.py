@@ -1,5 +1,5 @@
-"""Polls XML sitemaps (and sitemap indexes, Google News sitemaps, robots.txt `Sitemap:` lines)
-and archives the articles they list.
+"""Reading XML sitemaps (sitemap indexes, Google News sitemaps, robots.txt `Sitemap:` lines): the
+``SitemapReading`` mixin and the `sitemap` spider, which archive the articles they list.
 
 A source URL ending in ``robots.txt`` is read for its ``Sitemap:`` lines; a source URL that
 does not answer with a sitemap is given a second chance through its host's robots.txt. The date
@@ -14,12 +14,11 @@ from datetime import datetime, timezone
 
 import scrapy
 from lxml import etree
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 
-from archive import polling
+from archive.models import Source
 from archive.urls import join_url
-from crawler.spiders.base import ArchiveSpider
+from crawler.spiders.base import ArchiveSpider, SpiderMixin
 
 logger = logging.getLogger(__name__)
 
@@ -77,16 +76,11 @@ def sitemaps_in_robots(text: str) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
-class SitemapSpider(ArchiveSpider):
-    name = "sitemap"
-    source_kind = "sitemap"
+class SitemapReading(SpiderMixin):
+    """Polls sources of kind ``sitemap`` (a mixin of ArchiveSpider)."""
 
-    async def start(self):
-        sources = self.selected_sources()
-        for source in sources:
-            yield self.sitemap_request(source.url, source.id)
-        for request in self.resume_pending([s.id for s in sources]):
-            yield request
+    def poll_sitemap(self, source: Source) -> scrapy.Request:
+        return self.sitemap_request(source.url, source.id)
 
     def sitemap_request(self, url: str, source_id: int | None, depth: int = 0) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_sitemap, errback=self.sitemap_failed, dont_filter=depth == 0,
@@ -96,6 +90,8 @@ class SitemapSpider(ArchiveSpider):
         body = response.body
         if body[:2] == b"\x1f\x8b":
             body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        kind: str | None
+        entries: dict[str, datetime | None]
         if response.url.endswith("/robots.txt"):
             children = sitemaps_in_robots(body.decode("utf-8", "replace"))
             kind, entries = "robots", {}
@@ -116,17 +112,15 @@ class SitemapSpider(ArchiveSpider):
         requests = list(self.new_article_requests(found, source_id))
         if depth == 0:
             # an index or robots.txt: its children bring the news, so keep the pace steady
-            self.record_poll(source_id, polling.record_success, new_items=len(requests) if found else 1)
+            self.record_poll(source_id, new_items=len(requests) if found else 1)
         logger.info("sitemap %s: %s, %d links, %d new", response.url, kind, len(entries) or len(children),
                     len(requests))
         yield from requests
 
     def sitemap_failed(self, failure):
-        request = failure.request
-        status = failure.value.response.status if failure.check(HttpError) else None
-        error = f"HTTP {status}" if status else f"{failure.type.__name__}: {failure.getErrorMessage()}"
-        self.crawler.stats.inc_value("newsarchive/errors")
-        logger.error("sitemap %s: %s", request.url, error)
-        if request.cb_kwargs.get("depth") == 0:
-            self.record_poll(request.cb_kwargs.get("source_id"), polling.record_failure, error=error,
-                             weight=polling.severity(status=status, error=error))
+        self.poll_failed(failure, "sitemap")
+
+
+class SitemapSpider(SitemapReading, ArchiveSpider):
+    name = "sitemap"
+    source_kind = "sitemap"

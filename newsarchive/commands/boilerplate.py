@@ -5,7 +5,10 @@ from __future__ import annotations
 import click
 
 from archive import furniture
+from archive.reextract import Summary
+from archive.text import line_fingerprint
 from archive.urls import normalize_site
+from crawler.stored_pages import stored_page_text
 from newsarchive.cli import UserError, json_option, pass_context, print_json, print_table
 
 
@@ -19,7 +22,8 @@ from newsarchive.cli import UserError, json_option, pass_context, print_json, pr
 @json_option
 @pass_context
 def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
-    """Show the paragraphs learned for SITE (without SITE: the sites learned) (status learned, counting, pinned or kept), or pin one.
+    """Show the paragraphs learned for SITE (without SITE: the sites learned) (status learned,
+    counting, pinned or kept), or pin one.
 
     A paragraph seen on at least 5 distinct pages and on 30 % of the site's learned pages is
     furniture and is removed from its articles. Pinning a line also re-cleans the site's archived
@@ -28,8 +32,6 @@ def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
 
     Example: newsarchive boilerplate vudailleurs.com --pin "- Publicité -"
     """
-    from crawler.extract import line_fingerprint
-
     if site is None and not (pin or keep or unpin):
         return _list_sites(ctx, as_json)
     site = normalize_site(site or "")
@@ -71,7 +73,8 @@ def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
 
 def _list_sites(ctx, as_json: bool) -> int:
     with ctx.reader.session() as session:
-        rows = [{"site": site, "pages_learned": pages, "furniture": len(furniture.furniture_fingerprints(session, site))}
+        rows = [{"site": site, "pages_learned": pages,
+                 "furniture": len(furniture.furniture_fingerprints(session, site))}
                 for site, pages in furniture.learned_sites(session)]
     if as_json:
         print_json(rows)
@@ -82,10 +85,7 @@ def _list_sites(ctx, as_json: bool) -> int:
     return 0
 
 
-def _reclean_pinned(db, site: str, text: str) -> furniture.RecleanSummary:
-    from crawler.extract import line_fingerprint
-    from crawler.stored_pages import stored_page_text
-
+def _reclean_pinned(db, site: str, text: str) -> Summary:
     with db.session() as session:
         known = furniture.furniture_fingerprints(session, site)
     pinned = line_fingerprint(text)

@@ -9,7 +9,8 @@ import click
 from archive.models import CrawlRun, utcnow
 from archive.sources import SourceError, get_source, list_sources
 from crawler import runner
-from newsarchive.cli import UserError, parse_settings, pass_context, print_table, settings_option
+from crawler.overrides import settings_option
+from newsarchive.cli import UserError, parse_settings, pass_context, print_table
 
 
 def _overrides(pairs) -> dict[str, str]:

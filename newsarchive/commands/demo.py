@@ -52,7 +52,8 @@ def demo(ctx, port):
     print_summary(run)
     click.echo()
     with ctx.db.session() as session:
-        print_table([{"sources": source_count(session), **archive_counts(session)}], ["sources", "articles", "revisions", "duplicates", "aliases"])
+        counts = {"sources": source_count(session), **archive_counts(session)}
+    print_table([counts], ["sources", "articles", "revisions", "duplicates", "aliases"])
     click.echo(f"\nnewsarchive search {DEMO_QUERY}   (accent-insensitive: finds « défense »)")
     with ctx.db.session() as session:
         hits = search(session, DEMO_QUERY, limit=3)

@@ -11,11 +11,18 @@ import gzip
 import json
 import urllib.request
 from datetime import datetime, timezone
-from email.message import Message
 from pathlib import Path
 
 import click
+import lxml.html
 
+from archive.urls import InvalidURL, check_url
+from crawler.extract import extract
+from crawler.headers import content_type_charset
+from crawler.netguard import PrivateNetworkRefused, check_public
+from crawler.project import project_settings, spider_class
+from crawler.spiders.site_base import SiteSpider
+from crawler.text_decode import decode_html
 from newsarchive.cli import UserError
 
 DEFAULT_DIR = Path("tests") / "fixtures" / "sites"
@@ -24,16 +31,12 @@ SNIPPET_CHARS = 100
 
 class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
-        from crawler.netguard import check_public
-
         check_public(newurl, resolve=True)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def fetch(url: str, *, user_agent: str, max_bytes: int, timeout: float = 30) -> tuple[str, bytes, str | None]:
     """(final URL, body, declared charset) of one GET."""
-    from crawler.netguard import check_public
-
     check_public(url, resolve=True)
     opener = urllib.request.build_opener(_GuardedRedirects)
     request = urllib.request.Request(url, headers={"User-Agent": user_agent, "Accept": "text/html,*/*;q=0.8"})
@@ -41,14 +44,10 @@ def fetch(url: str, *, user_agent: str, max_bytes: int, timeout: float = 30) -> 
         body = response.read(max_bytes + 1)
         if len(body) > max_bytes:
             raise ValueError(f"page larger than {max_bytes} bytes")
-        message = Message()
-        message["Content-Type"] = response.headers.get("Content-Type", "")
-        return response.geturl(), body, message.get_content_charset()
+        return response.geturl(), body, content_type_charset(response.headers.get("Content-Type"))
 
 
 def expected_from(spider, url: str, body: bytes, charset: str | None, crawled: datetime) -> dict:
-    from crawler.extract import extract
-
     article = extract(body, url, encoding=charset, drop_selectors=spider.drop_selectors_for(crawled))
     if article.blocked:
         raise UserError(f"the page is a block page ({article.blocked}), not an article: not recorded")
@@ -73,10 +72,6 @@ def expected_from(spider, url: str, body: bytes, charset: str | None, crawled: d
 
 def _selected_texts(body: bytes, charset: str | None, selectors, limit: int = 15) -> list[str]:
     """Short texts of the elements the spider's selectors drop: what the fixture must keep out."""
-    import lxml.html
-
-    from crawler.extract import decode_html
-
     try:
         tree = lxml.html.fromstring(decode_html(body, charset))
     except (ValueError, lxml.etree.LxmlError):
@@ -112,17 +107,9 @@ def record(spider_name, url, directory, force):
 
     Example: newsarchive fixtures record vudailleurs https://www.vudailleurs.com/2024/11/12/un-article/
     """
-    from scrapy.settings import Settings
-    from scrapy.spiderloader import SpiderLoader
-
-    from archive.urls import InvalidURL, check_url
-    from crawler.netguard import PrivateNetworkRefused
-    from crawler.spiders.site_base import SiteSpider
-
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")  # wherever the command runs from
+    settings = project_settings()
     try:
-        spider = SpiderLoader.from_settings(settings).load(spider_name)
+        spider = spider_class(spider_name)
     except KeyError:
         raise UserError(f"no spider named {spider_name!r}") from None
     if not issubclass(spider, SiteSpider):

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from archive import diff as textdiff
 from archive.models import Revision
-from archive.search import Filters, QueryError, search as run_search
 from archive.reading import article_record
+from archive.search import Filters, QueryError
+from archive.search import search as run_search
 from archive.store import article_by_url_or_id
 from newsarchive import filters
 from newsarchive.cli import QueryCommand, UserError, json_option, pass_context, print_json, print_table, query_text
@@ -127,7 +128,8 @@ def show(ctx, article, as_json):
 
 @click.command()
 @click.argument("article", metavar="URL|ID")
-@click.option("--from", "from_", type=int, default=None, metavar="N", help="Older revision [default: the one before --to].")
+@click.option("--from", "from_", type=int, default=None, metavar="N",
+              help="Older revision [default: the one before --to].")
 @click.option("--to", type=int, default=None, metavar="N", help="Newer revision [default: the latest].")
 @pass_context
 def diff(ctx, article, from_, to):

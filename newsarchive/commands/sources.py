@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import click
 
-from archive.sources import KINDS, SourceError, add_source, format_interval, list_sources, parse_interval
-from archive.sources import remove_source, set_enabled
+from archive.sources import (
+    KINDS,
+    SourceError,
+    add_source,
+    format_interval,
+    list_sources,
+    parse_interval,
+    remove_source,
+    set_enabled,
+)
 from archive.urls import InvalidURL
-from crawler import runner
 from crawler.netguard import PrivateNetworkRefused, check_public
+from crawler.project import spider_names
 from newsarchive.cli import UserError, json_option, pass_context, print_json, print_table
 
 
@@ -32,8 +40,8 @@ def add(ctx, url, kind, every, spider, cron):
 
     Example: newsarchive sources add https://www.vudailleurs.com/feed/ --every 30m
     """
-    if spider is not None and spider not in runner.spider_names():
-        raise UserError(f"unknown spider {spider!r}: one of {', '.join(runner.spider_names())}")
+    if spider is not None and spider not in spider_names():
+        raise UserError(f"unknown spider {spider!r}: one of {', '.join(spider_names())}")
     try:
         interval = parse_interval(every) if every else None
         check_public(url, resolve=True)
@@ -67,46 +75,27 @@ def list_(ctx, as_json):
         click.echo("no sources yet: newsarchive sources add URL")
 
 
-def _change(ctx, url, action, verb):
-    try:
-        with ctx.db.transaction() as session:
-            action(session, url)
-    except SourceError as exc:
-        raise UserError(str(exc)) from None
-    click.echo(f"{verb} {url}")
+def _change_command(name: str, verb: str, action, summary: str) -> click.Command:
+    """`sources NAME URL`: one change to a registered source (URL or id)."""
+
+    @pass_context
+    def change(ctx, url):
+        try:
+            with ctx.db.transaction() as session:
+                action(session, url)
+        except SourceError as exc:
+            raise UserError(str(exc)) from None
+        click.echo(f"{verb} {url}")
+
+    help_text = f"{summary}\n\nExample: newsarchive sources {name} https://www.vudailleurs.com/feed/"
+    return sources.command(name, help=help_text)(click.argument("url")(change))
 
 
-@sources.command("remove")
-@click.argument("url")
-@pass_context
-def remove(ctx, url):
-    """Remove a source (its archived articles stay).
-
-    Example: newsarchive sources remove https://www.vudailleurs.com/feed/
-    """
-    _change(ctx, url, remove_source, "removed")
-
-
-@sources.command("enable")
-@click.argument("url")
-@pass_context
-def enable(ctx, url):
-    """Re-enable a source that was disabled after repeated failures.
-
-    Example: newsarchive sources enable https://www.vudailleurs.com/feed/
-    """
-    _change(ctx, url, lambda s, u: set_enabled(s, u, True), "enabled")
-
-
-@sources.command("disable")
-@click.argument("url")
-@pass_context
-def disable(ctx, url):
-    """Stop polling a source without removing it.
-
-    Example: newsarchive sources disable https://www.vudailleurs.com/feed/
-    """
-    _change(ctx, url, lambda s, u: set_enabled(s, u, False), "disabled")
+remove = _change_command("remove", "removed", remove_source, "Remove a source (its archived articles stay).")
+enable = _change_command("enable", "enabled", lambda s, u: set_enabled(s, u, True),
+                         "Re-enable a source that was disabled after repeated failures.")
+disable = _change_command("disable", "disabled", lambda s, u: set_enabled(s, u, False),
+                          "Stop polling a source without removing it.")
 
 
 COMMANDS = [sources]

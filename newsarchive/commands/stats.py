@@ -11,6 +11,7 @@ from datetime import datetime
 import click
 
 from archive import health
+from crawler.processes import pid_alive
 from newsarchive.cli import json_option, pass_context, print_json, print_table
 
 
@@ -27,7 +28,7 @@ def stats(ctx, limit, as_json):
 
     Example: newsarchive stats --json
     """
-    report = health.report(ctx.reader, limit=limit)
+    report = health.report(ctx.reader, limit=limit, alive=pid_alive)
     if as_json:
         print_json(_isoformat(report))
         return 0
@@ -41,7 +42,8 @@ def _print_report(report: dict) -> None:
         print_table([{**s, "last_success": _short(s["last_success"]), "next_poll": _short(s["next_poll"]),
                       "score": f"{s['failure_score']:g}", "per_day": s["articles_per_day"],
                       "poll": s["poll_every"] or s["cron"] or s["every"],
-                      "last_error": _clip(f"{_short(s['last_error_at'])} {s['last_error']}" if s["last_error"] else None)}
+                      "last_error": _clip(f"{_short(s['last_error_at'])} {s['last_error']}")
+                      if s["last_error"] else None}
                      for s in report["sources"]],
                     ["id", "state", "poll", "last_success", "next_poll", "score", "per_day", "last_error", "url"])
         for s in report["sources"]:

@@ -23,6 +23,7 @@ from datasette import hookimpl
 
 from archive.models import RawPage
 from archive.store import decompress
+from crawler.headers import charset_of
 
 METADATA = Path(__file__).with_name("metadata.json")
 DEFAULT_NAME = "newsarchive"
@@ -43,8 +44,6 @@ def raw_text(compression, body, headers=None):
     data = raw_body(compression, body)
     if data is None:
         return None
-    from crawler.stored_pages import charset_of  # lazily: it imports the extractor
-
     try:
         charset = charset_of([(str(k), str(v)) for k, v in json.loads(headers or "[]")]) or "utf-8"
         return data.decode(charset, errors="replace")

@@ -19,6 +19,7 @@ from archive import diff as textdiff
 from archive.models import Article
 from archive.reading import article_record, raw_page_of, revisions_of
 from archive.store import decompress
+from crawler.headers import charset_of
 from newsarchive.web.params import read_number
 from newsarchive.web.render import page
 
@@ -82,8 +83,6 @@ def article_api(request: Request):
 
 def _content_type(headers_json: str) -> tuple[str, str | None]:
     """(media type, charset) of a stored response, from its Content-Type header."""
-    from crawler.stored_pages import charset_of  # one charset parser for live and stored pages
-
     try:
         headers = [(str(k), str(v)) for k, v in json.loads(headers_json or "[]")]
     except (ValueError, TypeError):

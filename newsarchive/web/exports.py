@@ -58,7 +58,8 @@ def export(request: Request):
             else:
                 exporter.write_warc(session, out, filename=name, **selection)
 
-    return StreamingResponse(response_body(WriterStream(write, binary=format_ == "warc")), media_type=MEDIA_TYPES[format_],
+    body = response_body(WriterStream(write, binary=format_ == "warc"))
+    return StreamingResponse(body, media_type=MEDIA_TYPES[format_],
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 
 from archive import health
 from archive.models import utcnow
+from crawler.processes import pid_alive
 from newsarchive.web.render import page
 
 CHART_DAYS = 14
@@ -37,7 +38,7 @@ def chart(days: list[tuple[date, int]]) -> dict:
 def gather(request: Request) -> dict:
     db = request.app.state.db
     now = utcnow()
-    report = health.report(db, limit=RUNS, now=now)
+    report = health.report(db, limit=RUNS, now=now, alive=pid_alive)
     with db.session() as session:
         per_day = health.articles_per_day(session, now, days=CHART_DAYS)
     empty = [(d, 0) for d in health.recent_days(now, CHART_DAYS)]

@@ -74,7 +74,7 @@ class WriterStream:
             out.flush()
         except ClientGone:
             pass
-        except BaseException as exc:  # handed to the response, which aborts the transfer
+        except BaseException as exc:  # noqa: BLE001 - handed to the response, which aborts the transfer
             self.failure.append(exc)
         finally:
             _put_until_stopped(self.chunks, _DONE, self.stopped)

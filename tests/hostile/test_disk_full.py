@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from archive.db import Database
 from archive.models import Article, CrawlRun, FrontierURL, Revision
 from newsarchive.cli import main
-from newsarchive.demo.server import DemoServer
 from tests.clirun import FAST, run_cli
 from tests.hostile.mounts import tmpfs
 
@@ -47,11 +46,12 @@ def counts(url: str) -> tuple[int, int, int]:
     return result
 
 
-def test_a_crawl_on_a_full_disk_fails_loudly_and_the_next_run_archives_the_rest(tmp_path, sqlite_template):
+def test_a_crawl_on_a_full_disk_fails_loudly_and_the_next_run_archives_the_rest(tmp_path, sqlite_template, new_site):
     site_root = tmp_path / "site"
     site_root.mkdir()
     build_site(site_root, PAGES)
-    with tmpfs(tmp_path / "disk", "1500k") as remount, DemoServer(root=site_root) as site:
+    site = new_site(root=site_root)
+    with tmpfs(tmp_path / "disk", "1500k") as remount:
         shutil.copy(sqlite_template, tmp_path / "disk" / "archive.db")
         url = f"sqlite:///{tmp_path / 'disk' / 'archive.db'}"
         assert main(["--db", url, "sources", "add", site.url("/feed.xml")]) == 0

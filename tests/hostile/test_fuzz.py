@@ -26,7 +26,8 @@ URLS = st.one_of(
     st.text(max_size=60),
     st.builds(lambda scheme, host, port, path: f"{scheme}{host}{port}{path}",
               st.sampled_from(["http://", "https://", "HTTP://", "ftp://", "file://", "data:", "//", ""]), HOSTS,
-              st.one_of(st.just(""), st.integers(-5, 10**6).map(lambda p: f":{p}"), st.text(max_size=6).map(":".__add__)),
+              st.one_of(st.just(""), st.integers(-5, 10**6).map(lambda p: f":{p}"),
+                        st.text(max_size=6).map(":".__add__)),
               st.text(max_size=20).map("/".__add__)),
 )
 IDS = st.one_of(st.integers(-(2**70), 2**70).map(str), st.text(max_size=25), NASTY)
@@ -83,8 +84,9 @@ def test_crawl_any_setting(cli, name, value):
 @FUZZ
 @given(url=st.one_of(
     st.text(max_size=40),
-    st.builds(lambda scheme, rest: scheme + rest, st.sampled_from(["sqlite:///", "sqlite://", "sqlite:////", "postgresql://",
-                                           "postgresql+psycopg://", "mysql://", "oracle+x://", ""]),
+    st.builds(lambda scheme, rest: scheme + rest,
+              st.sampled_from(["sqlite:///", "sqlite://", "sqlite:////", "postgresql://", "postgresql+psycopg://",
+                               "mysql://", "oracle+x://", ""]),
               st.one_of(st.text(max_size=30), HOSTS)),
     st.builds(lambda q: f"postgresql+psycopg://u:pw@127.0.0.1:1/x?connect_timeout=1&{q}", st.text(max_size=20)),
 ))

@@ -4,7 +4,6 @@ writes fails in one line and changes nothing."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 

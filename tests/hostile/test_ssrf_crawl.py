@@ -1,7 +1,7 @@
 """The SSRF guard in a real crawl: no request for a local file or an internal address leaves the
 crawler, whatever form the link takes, in a feed, behind a redirect or through a proxy.
 
-A loopback DemoServer plays the operator's HTTP proxy: every request the crawl sends through it
+A loopback mock site plays the operator's HTTP proxy: every request the crawl sends through it
 is logged with its absolute URL, so the log shows every target the crawler tried to reach.
 The guard is on (NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS unset); the proxy itself is the operator's
 choice and is allowed.
@@ -16,8 +16,8 @@ import pytest
 from archive.db import Database
 from archive.models import Article, FrontierURL
 from newsarchive.cli import main
-from newsarchive.demo.server import DemoServer
 from tests.clirun import FAST, run_cli
+from tests.mockserver import MockSite
 
 PUBLIC = "http://news.example"  # does not resolve here: only the proxy can reach it
 HOSTILE_LINKS = [
@@ -41,20 +41,18 @@ ARTICLE = ("<html lang='en'><head><title>A real article</title></head><body><art
 
 
 @pytest.fixture
-def proxy(tmp_path):
+def proxy(tmp_path, new_site):
     (tmp_path / "robots.txt").write_text("User-agent: *\nAllow: /\n")
-    with DemoServer(root=tmp_path) as server:
-        yield server
+    return new_site(root=tmp_path)
 
 
 @pytest.fixture
-def internal():
+def internal(site):
     """A loopback server a hostile redirect points at: it must never be reached."""
-    with DemoServer() as server:
-        yield server
+    return site
 
 
-def targets(server: DemoServer) -> set[str]:
+def targets(server: MockSite) -> set[str]:
     """The hosts of every request sent through the proxy."""
     return {urlsplit(r.path).netloc for r in server.requests}
 
@@ -97,7 +95,8 @@ def test_the_connection_layer_refuses_a_name_that_resolves_to_loopback(internal,
     monkeypatch.setenv("NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS", "1")  # to register it
     url = f"http://localhost:{internal.port}/"
     assert main(["--db", sqlite_url, "sources", "add", url, "--kind", "site"]) == 0
-    no_request_checks = '{"crawler.middlewares.PrivateNetworkGuard": null, "crawler.middlewares.ProxiedTargetGuard": null}'
+    no_request_checks = ('{"crawler.middlewares.PrivateNetworkGuard": null, '
+                         '"crawler.middlewares.ProxiedTargetGuard": null}')
     result = run_cli(sqlite_url, "crawl", *FAST, "-s", f"DOWNLOADER_MIDDLEWARES={no_request_checks}",
                      "-s", "LOG_LEVEL=INFO", private=False)
     assert not internal.requests

@@ -1,13 +1,13 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 18:36:55.878215
 """
-from alembic import op
 import sqlalchemy as sa
-import archive.models
+from alembic import op
 
+import archive.models
 
 revision = '0001'
 down_revision = None
@@ -87,7 +87,8 @@ def upgrade() -> None:
     sa.Column('etag', sa.String(length=512), nullable=True),
     sa.Column('last_modified', sa.String(length=128), nullable=True),
     sa.ForeignKeyConstraint(['duplicate_of_id'], ['articles.id'], name=op.f('fk_articles_duplicate_of_id_articles')),
-    sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_articles_source_id_sources'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['source_id'], ['sources.id'],
+                            name=op.f('fk_articles_source_id_sources'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_articles')),
     sa.UniqueConstraint('canonical_url', name=op.f('uq_articles_canonical_url'))
     )
@@ -113,7 +114,8 @@ def upgrade() -> None:
     sa.Column('errors', sa.Integer(), nullable=False),
     sa.Column('dropped', sa.Text(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_crawl_runs_source_id_sources'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['source_id'], ['sources.id'],
+                            name=op.f('fk_crawl_runs_source_id_sources'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crawl_runs'))
     )
     with op.batch_alter_table('crawl_runs', schema=None) as batch_op:
@@ -128,7 +130,8 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('feed_date', archive.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_frontier_source_id_sources'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['source_id'], ['sources.id'],
+                            name=op.f('fk_frontier_source_id_sources'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_frontier')),
     sa.UniqueConstraint('url', name=op.f('uq_frontier_url'))
     )
@@ -139,7 +142,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('url', sa.String(length=2048), nullable=False),
     sa.Column('article_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_aliases_article_id_articles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'],
+                            name=op.f('fk_aliases_article_id_articles'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_aliases')),
     sa.UniqueConstraint('url', name=op.f('uq_aliases_url'))
     )
@@ -154,7 +158,8 @@ def upgrade() -> None:
     sa.Column('status', sa.Integer(), nullable=True),
     sa.Column('fetched_at', archive.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['run_id'], ['crawl_runs.id'], name=op.f('fk_blocked_fetches_run_id_crawl_runs'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['run_id'], ['crawl_runs.id'],
+                            name=op.f('fk_blocked_fetches_run_id_crawl_runs'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_blocked_fetches'))
     )
     with op.batch_alter_table('blocked_fetches', schema=None) as batch_op:
@@ -169,8 +174,10 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('text_hash', sa.String(length=64), nullable=False),
     sa.Column('raw_page_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_revisions_article_id_articles'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['raw_page_id'], ['raw_pages.id'], name=op.f('fk_revisions_raw_page_id_raw_pages'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'],
+                            name=op.f('fk_revisions_article_id_articles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['raw_page_id'], ['raw_pages.id'],
+                            name=op.f('fk_revisions_raw_page_id_raw_pages'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_revisions')),
     sa.UniqueConstraint('article_id', 'number', name=op.f('uq_revisions_article_id_number'))
     )

@@ -8,10 +8,11 @@ The full-text tables are created by hand here (``article_fts*`` / ``article_sear
 out of autogenerate by env.py): an FTS5 virtual table on SQLite, a tsvector table with a GIN
 index on PostgreSQL. Articles already archived are indexed as part of the upgrade.
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.orm import Session
 
+from archive import dedup, search
 
 revision = '0002'
 down_revision = '0001'
@@ -25,7 +26,8 @@ def upgrade() -> None:
     op.create_table('article_bands',
     sa.Column('band_key', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('article_id', sa.Integer(), autoincrement=False, nullable=False),
-    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_article_bands_article_id_articles'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'],
+                            name=op.f('fk_article_bands_article_id_articles'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('band_key', 'article_id', name=op.f('pk_article_bands')),
     sqlite_with_rowid=False
     )
@@ -45,8 +47,6 @@ def upgrade() -> None:
 
 
 def _index_existing(bind) -> None:
-    from archive import dedup, search
-
     session = Session(bind=bind)
     last = 0
     while True:

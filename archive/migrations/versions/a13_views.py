@@ -14,7 +14,6 @@ a table while a view names one that is missing.
 """
 from alembic import op
 
-
 revision = 'a13_views'
 down_revision = '0002'
 branch_labels = None

@@ -1,4 +1,4 @@
-"""Progress for long commands: a tqdm bar on a terminal, plain lines otherwise (logs, pipes, cron).
+"""Progress of long jobs: a tqdm bar on a terminal, plain lines otherwise (logs, pipes, cron).
 
     for page in progress(pages, total=len(pages), desc="re-extracting"):
         ...
