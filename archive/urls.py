@@ -24,7 +24,7 @@ TRACKING_PARAMS = re.compile(
 CONTENT_PARAMS = {"cid", "uid", "eid", "session", "keyword", "kwd"}
 AMP_PARAMS = re.compile(r"^(amp|outputtype|output)$", re.IGNORECASE)
 AMP_VALUES = ("", "1", "amp", "true")
-AMP_PATH_SUFFIX = re.compile(r"/amp/?$", re.IGNORECASE)
+AMP_PATH_SUFFIX = re.compile(r"(?:/amp)+/?$", re.IGNORECASE)
 
 
 class InvalidURL(ValueError):

@@ -1,6 +1,7 @@
 """Canonical article URLs: w3lib's canonical form, courlan's and our tracker lists, AMP markers."""
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from archive.store import ArticleFields, Page, save_article
 from archive.urls import InvalidURL, clean_url, is_tracking_param
@@ -33,6 +34,7 @@ from archive.urls import InvalidURL, clean_url, is_tracking_param
     ("https://news.test/news.php?cid=123&session=2024", "https://news.test/news.php?cid=123&session=2024"),
     # AMP variants
     ("https://news.test/story/amp/", "https://news.test/story/"),
+    ("https://news.test/story/amp/amp", "https://news.test/story/"),
     ("https://news.test/story/?amp=1&outputType=amp", "https://news.test/story/"),
     ("https://news.test/story/?output=print", "https://news.test/story/?output=print"),
     # a blank parameter is kept (it may select content), an empty query is not
@@ -69,3 +71,18 @@ def test_reordered_and_tracked_variants_are_one_article(db):
                                    body=body), ArticleFields(text="Un\nDeux"))
     assert first.article_id == second.article_id and first.canonical_url == "https://news.test/a?a=1&b=2"
     assert second.outcome.value == "unchanged"
+
+
+_PART = st.text(alphabet="abcAB09-_.~%é /?=&#+;:", max_size=12)
+
+
+@given(path=st.lists(_PART, max_size=4), query=st.lists(st.tuples(_PART, _PART), max_size=5), fragment=_PART)
+@settings(max_examples=300, deadline=None)
+def test_canonical_urls_are_fixed_points(path, query, fragment):
+    """Migration a14_canonical relies on it: canonicalizing a canonical URL changes nothing."""
+    url = "https://news.test/" + "/".join(path) + "?" + "&".join(f"{k}={v}" for k, v in query) + "#" + fragment
+    try:
+        canonical = clean_url(url)
+    except InvalidURL:
+        return
+    assert clean_url(canonical) == canonical
