@@ -9,9 +9,8 @@ The new revision points at the same raw page as the one it was extracted from.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import json
+from datetime import datetime
 from dataclasses import dataclass
 from typing import Callable
 
@@ -48,8 +47,19 @@ class _Work:
     title: str | None
 
 
+def articles_to_check(db: Database, *, site: str | None = None) -> int:
+    """How many articles a run over this site (or the whole archive) checks."""
+    query = select(func.count(Article.id))
+    if site:
+        query = query.where(Article.site == normalize_site(site))
+    with db.session() as session:
+        return session.scalar(query) or 0
+
+
 def reextract(db: Database, reextract_text: ReextractText, *, site: str | None = None, batch: int = BATCH,
-              on_error: Callable[[int, Exception], None] | None = None) -> Summary:
+              on_error: Callable[[int, Exception], None] | None = None,
+              on_batch: Callable[[Summary], None] | None = None) -> Summary:
+    """``on_batch(summary)`` after each batch is written (the figures so far), for progress."""
     summary = Summary()
     last_id = 0
     while True:
@@ -78,6 +88,8 @@ def reextract(db: Database, reextract_text: ReextractText, *, site: str | None =
                     continue
                 results.append((item, text))
         _write(db, results, summary)
+        if on_batch is not None:
+            on_batch(summary)
 
 
 def _next_batch(session, last_id: int, site: str | None, batch: int) -> list[_Work]:

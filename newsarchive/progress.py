@@ -56,7 +56,10 @@ class Progress:
         if tty:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=desc or None, unit=unit or "it", file=self.file, dynamic_ncols=True)
+            # a terminal that does not say its size (0 x 0) gets 80 x 24, or tqdm would hide the bar
+            sized = _columns(self.file) > 0
+            self._bar = tqdm(total=total, desc=desc or None, unit=unit or "it", file=self.file,
+                             dynamic_ncols=sized, **({} if sized else {"ncols": 80, "nrows": 24}))
 
     def update(self, n: int = 1, **figures) -> None:
         self.done += n
@@ -121,6 +124,13 @@ class Progress:
         if self.total and rate > 0 and self.done < self.total:
             text += f", ETA {_duration((self.total - self.done) / rate)}"
         return text + self._extra()
+
+
+def _columns(file) -> int:
+    try:
+        return os.get_terminal_size(file.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return 0
 
 
 def _duration(seconds: float) -> str:
