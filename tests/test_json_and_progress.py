@@ -178,3 +178,13 @@ def test_every_command_with_results_has_the_shared_json_flag(path):
         command = command.get_command(context, name)
     option = next(p for p in command.params if p.name == "as_json")
     assert option.opts == ["--json"] and option.is_flag
+
+
+def test_demo_json(sqlite_url):
+    done = run_cli(sqlite_url, "demo", "--json", "--port", "0")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)  # stdout is only the JSON: the site's address went to stderr
+    assert set(data) == {"site", "run", "archive", "search"} and set(data["run"]) == RUN_FIELDS
+    assert data["archive"]["articles"] > 0 and data["search"]["query"] == "defense"
+    assert data["search"]["hits"] and {"id", "url", "title", "snippet"} <= set(data["search"]["hits"][0])
+    assert "demo site: http://127.0.0.1:" in done.stderr

@@ -45,7 +45,8 @@ def demo(ctx, port, as_json):
     started = time.monotonic()
     server = start_server(port)
     try:
-        click.echo(f"demo site: {server.base_url}/  archive: {ctx.db.safe_url}", err=as_json)
+        site_url = f"{server.base_url}/"
+        click.echo(f"demo site: {site_url}  archive: {ctx.db.safe_url}", err=as_json)
         with ctx.db.transaction() as session:
             # the feed, and the home page as a site to follow (it links a syndicated copy)
             feed, _ = add_source(session, server.url("/feed.xml"), kind="feed")
@@ -58,7 +59,7 @@ def demo(ctx, port, as_json):
         with ctx.db.session() as session:
             counts = {"sources": source_count(session), **archive_counts(session)}
             hits = search(session, DEMO_QUERY, limit=3)
-        print_json(isoformat_all({"site": server.base_url + "/", "run": run_record(run), "archive": counts,
+        print_json(isoformat_all({"site": site_url, "run": run_record(run), "archive": counts,
                                   "search": {"query": DEMO_QUERY, "hits": [h.as_dict() for h in hits]}}))
         return 0 if run.status == "ok" else 1
     print_summary(run)
