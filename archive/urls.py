@@ -1,4 +1,10 @@
-"""Canonical article URLs: one article per URL once tracking and AMP variants are folded away."""
+"""Canonical article URLs: one article per URL once tracking and AMP variants are folded away.
+
+clean_url builds on w3lib's canonicalize_url and courlan's tracker list (the standard tools of
+Scrapy and trafilatura); normalize_host, split_host_port and check_url are also the SSRF guard's
+foundation (crawler/netguard.py). Changing what clean_url returns changes archived identities:
+it needs a migration like a14_canonical (archive/recanonicalize.py) to bring old URLs along.
+"""
 
 from __future__ import annotations
 
