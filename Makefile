@@ -27,6 +27,7 @@ bench: install
 	$(BIN)/python bench/dedup.py --sizes 10000,100000
 	$(BIN)/python bench/search.py
 	$(BIN)/python -m bench.web --size 100000
+	$(BIN)/python -m bench.recanonicalize --sizes 10000,100000
 
 # The README's screenshots of `serve`, taken by the browser tests (Debian's chromium).
 screenshots: install

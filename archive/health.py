@@ -75,18 +75,20 @@ def recent_days(now: datetime, days: int) -> list[date]:
 def recent_runs(session: Session, limit: int, *, alive: runs.Alive) -> list[dict]:
     """The last `limit` crawl runs, newest first; a 'running' run whose process is gone (``alive``
     says so) is 'abandoned'."""
-    rows = []
-    for run in runs.recent_runs(session, limit=limit):
-        end = run.finished_at
-        rows.append({
-            "id": run.id, "source_id": run.source_id, "status": runs.shown_status(run, alive=alive), "pid": run.pid,
-            "started": run.started_at, "finished": end,
-            "seconds": round((end - run.started_at).total_seconds(), 1) if end else None,
-            "requests": run.requests, "not_modified": run.not_modified, "new_articles": run.new_articles,
-            "new_revisions": run.new_revisions, "duplicates": run.duplicates, "errors": run.errors,
-            "dropped": json.loads(run.dropped) if run.dropped else {}, "error": run.error,
-        })
-    return rows
+    return [run_record(run, alive=alive) for run in runs.recent_runs(session, limit=limit)]
+
+
+def run_record(run: CrawlRun, *, alive: runs.Alive) -> dict:
+    """One crawl run's figures, as `stats --json` and `crawl --json` print them."""
+    end = run.finished_at
+    return {
+        "id": run.id, "source_id": run.source_id, "status": runs.shown_status(run, alive=alive), "pid": run.pid,
+        "started": run.started_at, "finished": end,
+        "seconds": round((end - run.started_at).total_seconds(), 1) if end else None,
+        "requests": run.requests, "not_modified": run.not_modified, "new_articles": run.new_articles,
+        "new_revisions": run.new_revisions, "duplicates": run.duplicates, "errors": run.errors,
+        "dropped": json.loads(run.dropped) if run.dropped else {}, "error": run.error,
+    }
 
 
 def blocked_fetches(session: Session) -> list[dict]:

@@ -60,9 +60,11 @@ OnError = Callable[[int, Exception], None]
 
 
 def rewrite(db: Database, next_batch: NextBatch, reextract_text: ReextractText, *, batch: int = BATCH,
-            limit: int | None = None, on_error: OnError | None = None) -> Summary:
+            limit: int | None = None, on_error: OnError | None = None,
+            on_batch: Callable[[Summary], None] | None = None) -> Summary:
     """Re-extract the candidates ``next_batch`` gives, batch after batch, until it gives none (or
-    ``limit`` articles were checked: ``truncated``)."""
+    ``limit`` articles were checked: ``truncated``). ``on_batch(summary)`` after each batch is
+    written (the figures so far), for progress."""
     summary = Summary()
     last_id = 0
     while True:
@@ -82,12 +84,24 @@ def rewrite(db: Database, next_batch: NextBatch, reextract_text: ReextractText, 
                 if text:
                     results.append((candidate, text))
         _write(db, results, summary)
+        if on_batch is not None:
+            on_batch(summary)
+
+
+def articles_to_check(db: Database, *, site: str | None = None) -> int:
+    """How many articles a run over this site (or the whole archive) checks."""
+    query = select(func.count(Article.id))
+    if site:
+        query = query.where(Article.site == normalize_site(site))
+    with db.session() as session:
+        return session.scalar(query) or 0
 
 
 def reextract(db: Database, reextract_text: ReextractText, *, site: str | None = None, batch: int = BATCH,
-              on_error: OnError | None = None) -> Summary:
+              on_error: OnError | None = None, on_batch: Callable[[Summary], None] | None = None) -> Summary:
     """Every article (of ``site``), from its latest revision that has a raw page."""
-    return rewrite(db, partial(_latest_pages, site=site), reextract_text, batch=batch, on_error=on_error)
+    return rewrite(db, partial(_latest_pages, site=site), reextract_text, batch=batch, on_error=on_error,
+                   on_batch=on_batch)
 
 
 def _extracted(session: Session, candidate: Candidate, reextract_text: ReextractText, summary: Summary,

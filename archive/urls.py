@@ -1,23 +1,36 @@
-"""Canonical article URLs: one article per URL once tracking and AMP variants are folded away."""
+"""Canonical article URLs: one article per URL once tracking and AMP variants are folded away.
+
+clean_url builds on w3lib's canonicalize_url and courlan's tracker list (the standard tools of
+Scrapy and trafilatura); normalize_host, split_host_port and check_url are also the SSRF guard's
+foundation (crawler/netguard.py). Changing what clean_url returns changes archived identities:
+it needs a migration like a14_canonical (archive/recanonicalize.py) to bring old URLs along.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import re
 import unicodedata
-from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 import idna
-from w3lib.url import safe_url_string
+from courlan.clean import TRACKERS_RE as COURLAN_TRACKERS
+from w3lib.url import canonicalize_url
 
-# Query parameters that only track the reader or the campaign, never select content.
+# Query parameters that only track the reader or the campaign, never select content: ours, on
+# top of courlan's list (see is_tracking_param).
 TRACKING_PARAMS = re.compile(
-    r"^(utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|_ga|_gl|igshid|yclid"
-    r"|ref_src|cmpid|xtor|at_medium|at_campaign|at_\w+|ocid|__twitter_impression)$",
+    r"^(utm_\w+|itm_\w+|mtm_\w+|pk_\w+|ga_\w+|hsa_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid"
+    r"|_ga|_gl|_hsenc|_hsmi|mkt_tok|igshid|yclid|ref_src|cmpid|xtor|at_medium|at_campaign|at_\w+|ocid"
+    r"|__twitter_impression)$",
     re.IGNORECASE,
 )
+# Names courlan's list takes for trackers that also name the content on some sites
+# (news.php?cid=123, ?session=2024): merging every article of such a site into one would lose them.
+CONTENT_PARAMS = {"cid", "uid", "eid", "session", "keyword", "kwd"}
 AMP_PARAMS = re.compile(r"^(amp|outputtype|output)$", re.IGNORECASE)
-AMP_PATH_SUFFIX = re.compile(r"/amp/?$", re.IGNORECASE)
+AMP_VALUES = ("", "1", "amp", "true")
+AMP_PATH_SUFFIX = re.compile(r"(?:/amp)+/?$", re.IGNORECASE)
 
 
 class InvalidURL(ValueError):
@@ -116,25 +129,50 @@ def host_of(url: str) -> str:
     return normalize_host(split_host_port(urlsplit(check_url(url)).netloc)[0])
 
 
+def is_tracking_param(name: str, value: str = "") -> bool:
+    """Whether a query parameter (decoded) only tracks the reader or marks an AMP variant.
+
+    courlan's pattern is searched in the name as courlan does, but a word it finds must end the
+    name or a ``_``/``-`` part of it: "ref" and "utm_source" are trackers, "reference" and
+    "gallery" (courlan alone would drop "ga...") are not."""
+    name = name.lower()
+    if TRACKING_PARAMS.match(name) or (AMP_PARAMS.match(name) and value.lower() in AMP_VALUES):
+        return True
+    if name in CONTENT_PARAMS:
+        return False
+    return any(found.group().endswith("_") or not name[found.end():found.end() + 1].isalnum()
+               for found in COURLAN_TRACKERS.finditer(name))
+
+
 def clean_url(url: str) -> str:
-    """The URL without tracking parameters, AMP markers and fragment; host lowercased."""
-    parts = urlsplit(safe_url_string(check_url(url)))
+    """The canonical form of an article URL: w3lib's canonicalize_url (query sorted, percent-
+    encoding normalized, dot segments resolved, fragment removed), then tracking parameters and
+    AMP markers removed, the host normalized (see normalize_host) and a default port dropped.
+
+    ``?b=2&a=1#top`` and ``?a=1&b=2&utm_source=rss`` are the same article."""
+    try:
+        parts = urlsplit(canonicalize_url(check_url(url)))
+    except ValueError:
+        raise InvalidURL(f"malformed URL: {_shown(url)!r}") from None
     host, port = split_host_port(parts.netloc)
     host = normalize_host(host)
     if ":" in host:
         host = f"[{host}]"
     if port and (parts.scheme.lower(), port) not in (("http", 80), ("https", 443)):
         host = f"{host}:{port}"
-    query = [
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not TRACKING_PARAMS.match(key) and not (AMP_PARAMS.match(key) and value.lower() in ("", "1", "amp", "true"))
-    ]
+    query = "&".join(pair for pair in parts.query.split("&") if pair and not _tracks(pair))
     path = AMP_PATH_SUFFIX.sub("/", parts.path) or "/"
-    cleaned = urlunsplit((parts.scheme.lower(), host, path or "/", urlencode(query), ""))
+    cleaned = urlunsplit((parts.scheme.lower(), host, path, query, ""))
     if len(cleaned) > MAX_URL_LENGTH:
         raise InvalidURL(f"URL longer than {MAX_URL_LENGTH} characters once encoded: {_shown(url)!r}")
     return cleaned
+
+
+def _tracks(pair: str) -> bool:
+    """Whether one encoded ``name=value`` of a canonical query is a tracking or AMP parameter;
+    the kept pairs stay exactly as canonicalize_url encoded them."""
+    name, _, value = pair.partition("=")
+    return is_tracking_param(unquote_plus(name), unquote_plus(value))
 
 
 def normalize_site(site: str) -> str:

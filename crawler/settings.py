@@ -70,6 +70,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.RunRecorder": 500,
+    "crawler.extensions.CrawlProgress": 510,  # off unless NEWSARCHIVE_PROGRESS names a display
     "scrapy.extensions.telnet.TelnetConsole": None,
     "scrapy.extensions.remote_control.RemoteControl": None,
 }
@@ -77,3 +78,4 @@ EXTENSIONS = {
 # newsarchive's own settings
 NEWSARCHIVE_DB = None  # SQLAlchemy URL; None means $NEWSARCHIVE_DB or ./newsarchive.db
 NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS = False  # also from the environment variable of the same name
+NEWSARCHIVE_PROGRESS = None  # import path of a progress display (crawler/progress.py); the CLI sets it

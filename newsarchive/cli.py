@@ -11,6 +11,7 @@ import os
 import pkgutil
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 
 import click
@@ -139,6 +140,17 @@ def json_option(func):
 
 def print_json(value) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def isoformat_all(value):
+    """``value`` with every datetime in it written in ISO 8601 (as the export's fields are)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: isoformat_all(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [isoformat_all(v) for v in value]
+    return value
 
 
 def print_table(rows: list[dict], columns: list[str]) -> None:

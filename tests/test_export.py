@@ -93,22 +93,36 @@ def test_warc_passes_warcio_check_and_index(archive, db_url, tmp_path, name):
     check = subprocess.run([WARCIO, "check", "-v", str(path)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     index = subprocess.run([WARCIO, "index", str(path)], capture_output=True, text=True)
-    assert index.returncode == 0 and len(index.stdout.splitlines()) == 1 + 4 + 3  # warcinfo, responses, texts
+    assert index.returncode == 0 and len(index.stdout.splitlines()) == 1 + 4 + 1 + 3  # info, responses, revisit, texts
 
     with open(path, "rb") as stream:
         records = list(_read(stream))
     types = [r[0] for r in records]
-    assert types == ["warcinfo", "response", "response", "metadata", "response", "metadata", "response", "metadata"]
-    _, uri, headers, http, body = records[2]
+    assert types == ["warcinfo", "response", "revisit", "response", "conversion", "response", "conversion",
+                     "response", "conversion"]
+    # the first fetch, under the URL fetched, and a revisit of it under the canonical URL
+    _, fetched_uri, fetched, _, fetched_body = records[1]
+    assert fetched_uri == "https://journal.test/train?utm_source=rss" and fetched_body == HTML
+    _, uri, revisit, revisit_http, payload = records[2]
+    assert uri == "https://journal.test/train" and payload == b""
+    assert revisit.get_header("WARC-Profile") == "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+    assert revisit.get_header("WARC-Refers-To-Target-URI") == fetched_uri
+    assert revisit.get_header("WARC-Refers-To-Date") == fetched.get_header("WARC-Date")
+    assert revisit.get_header("WARC-Refers-To") == fetched.get_header("WARC-Record-ID")
+    assert revisit.get_header("WARC-Payload-Digest") == fetched.get_header("WARC-Payload-Digest")
+    assert revisit_http.get_statuscode() == "200"
+    # the second fetch was at the canonical URL itself: no revisit needed
+    _, uri, headers, http, body = records[3]
     assert uri == "https://journal.test/train" and body == HTML + b"<!-- v2 -->"
     assert http.get_statuscode() == "200" and http.protocol == "HTTP/1.1"
     assert http.get_header("Content-Encoding") is None and http.get_header("Transfer-Encoding") is None
     assert http.get_header("Content-Length") == str(len(body)) and http.get_header("ETag") == '"v1"'
-    _, uri, meta_headers, _, text = records[3]
-    assert meta_headers.get_header("WARC-Refers-To") == headers.get_header("WARC-Record-ID")
-    assert meta_headers.get_header("WARC-Concurrent-To") == headers.get_header("WARC-Record-ID")
+    _, uri, text_headers, _, text = records[4]
+    assert text_headers.get_header("WARC-Refers-To") == headers.get_header("WARC-Record-ID")
+    assert text_headers.get_header("Content-Type") == "text/plain; charset=utf-8"
+    assert text_headers.get_header("WARC-Date") == headers.get_header("WARC-Date")
     assert text.decode().endswith("Mise à jour.") and uri == "https://journal.test/train"
-    assert records[6][3].statusline == "404 Not Found"
+    assert records[7][3].statusline == "404 Not Found"
 
 
 def _read(stream):

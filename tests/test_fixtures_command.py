@@ -13,7 +13,7 @@ from newsarchive.demo.server import SITE_DIR
 ARTICLE = "/2024/11/12/otan-rutte-macron/"
 
 
-def test_record_writes_a_page_and_an_expected_json_that_pass(site, tmp_path, sqlite_url):
+def test_record_writes_a_page_and_an_expected_json_that_pass(site, tmp_path, sqlite_url, capsys):
     assert main(["--db", sqlite_url, "fixtures", "record", "vudailleurs", site.url(ARTICLE), "--dir",
                  str(tmp_path)]) == 0
     folder = tmp_path / "vudailleurs"
@@ -31,7 +31,12 @@ def test_record_writes_a_page_and_an_expected_json_that_pass(site, tmp_path, sql
 
     # an existing fixture is kept unless --force
     assert main(["fixtures", "record", "vudailleurs", site.url(ARTICLE), "--dir", str(tmp_path)]) == 1
-    assert main(["fixtures", "record", "vudailleurs", site.url(ARTICLE), "--dir", str(tmp_path), "--force"]) == 0
+    capsys.readouterr()
+    assert main(["fixtures", "record", "vudailleurs", site.url(ARTICLE), "--dir", str(tmp_path), "--force",
+                 "--json"]) == 0
+    recorded = json.loads(capsys.readouterr().out)
+    assert recorded["spider"] == "vudailleurs" and recorded["folder"] == str(tmp_path / "vudailleurs")
+    assert recorded["expected"] == json.loads((tmp_path / "vudailleurs" / "expected.json").read_text("utf-8"))
 
 
 def test_record_refuses_bad_input(site, tmp_path, monkeypatch):

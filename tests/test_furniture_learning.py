@@ -191,8 +191,11 @@ def test_boilerplate_command_lists_pins_keeps_and_unpins(db_url, capsys):
     assert {"sample": NEWSLETTER, "pages": 5, "status": "learned"}.items() <= shown["lines"][0].items()
 
     assert main(["--db", db_url, "boilerplate", "vudailleurs.com", "--pin", "- Publicité -"]) == 0
-    assert main(["--db", db_url, "boilerplate", "vudailleurs.com", "--keep", NEWSLETTER.upper()]) == 0
     capsys.readouterr()
+    assert main(["--db", db_url, "boilerplate", "vudailleurs.com", "--keep", NEWSLETTER.upper(), "--json"]) == 0
+    kept = json.loads(capsys.readouterr().out)
+    expected = {"site": "vudailleurs.com", "sample": NEWSLETTER, "status": "kept", "recleaned": None}
+    assert expected.items() <= kept.items()
     assert main(["--db", db_url, "boilerplate", "vudailleurs.com", "--json"]) == 0
     statuses = {line["sample"]: line["status"] for line in json.loads(capsys.readouterr().out)["lines"]}
     assert statuses["- Publicité -"] == "pinned" and statuses[NEWSLETTER] == "kept"

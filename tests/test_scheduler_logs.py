@@ -64,7 +64,8 @@ def test_progress_plain_lines_off_a_terminal():
     out = io.StringIO()
     assert list(progress(range(5), desc="re-extracting", file=out, every=0)) == [0, 1, 2, 3, 4]
     lines = out.getvalue().splitlines()
-    assert lines[0] == "re-extracting: 1/5 (20%)" and lines[-1].startswith("re-extracting: 5/5 (100%) done in")
+    assert lines[0].startswith("re-extracting: 1/5 (20%), ") and "/s, ETA " in lines[0]
+    assert lines[-1].startswith("re-extracting: 5/5 (100%) done in")
 
 
 def test_progress_to_a_logger_and_without_total(caplog):

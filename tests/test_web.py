@@ -188,7 +188,8 @@ def test_exports_are_the_cli_exports_of_the_result_set(web, db_url, capsys, tmp_
     records = [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"))
                for r in ArchiveIterator(io.BytesIO(warc.content))]
     assert ("response", "https://hostile.test/page") in records
-    assert ("metadata", "https://journal.test/defense") in records
+    assert ("conversion", "https://journal.test/defense") in records
+    assert ("revisit", "https://journal.test/defense") in records  # fetched with utm_source: replayable as canonical
     assert client.get("/export.pdf").status_code == 404
     assert client.get("/export.jsonl", params={"q": "*"}).status_code == 400
 

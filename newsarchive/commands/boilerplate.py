@@ -49,10 +49,14 @@ def boilerplate(ctx, site, pin, keep, unpin, limit, min_pages, as_json):
                 line = furniture.set_pinned(session, site, line_fingerprint(text), text.strip(), value)
         except KeyError:
             raise UserError(f"no such line learned for {site}: {text!r}") from None
+        recleaned = _reclean_pinned(ctx.db, site, text.strip()).changed if value is True else None
+        if as_json:
+            print_json({"site": site, "fingerprint": line.fingerprint, "sample": line.sample, "status": line.status,
+                        "recleaned": recleaned})
+            return 0
         click.echo(f"{line.status}: {line.sample!r} on {site}")
-        if value is True:
-            summary = _reclean_pinned(ctx.db, site, text.strip())
-            click.echo(f"re-cleaned {summary.changed} archived article(s) of {site}")
+        if recleaned is not None:
+            click.echo(f"re-cleaned {recleaned} archived article(s) of {site}")
         return 0
 
     with ctx.reader.session() as session:

@@ -7,18 +7,20 @@ import time
 
 import click
 
-from archive.health import archive_counts, source_count
+from archive.health import archive_counts, run_record, source_count
 from archive.search import search
 from archive.sources import add_source
 from crawler import runner
 from crawler.netguard import ALLOW_ENV
-from newsarchive.cli import pass_context, print_table
-from newsarchive.commands.crawl import print_summary
+from crawler.processes import pid_alive
+from newsarchive.cli import isoformat_all, json_option, pass_context, print_json, print_table
+from newsarchive.commands.crawl import PROGRESS, print_summary
 from newsarchive.demo.server import DemoServer
 
 DEMO_PORT = 8631  # fixed, so that a second `demo` finds the same URLs already archived
 DEMO_QUERY = "defense"
-DEMO_SETTINGS = {"LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False"}
+DEMO_SETTINGS = {"LOG_LEVEL": "WARNING", "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False",
+                 "NEWSARCHIVE_PROGRESS": PROGRESS}
 
 
 def start_server(port: int) -> DemoServer:
@@ -30,9 +32,13 @@ def start_server(port: int) -> DemoServer:
 
 @click.command()
 @click.option("--port", default=DEMO_PORT, show_default=True, help="Loopback port to serve the demo site on.")
+@json_option
 @pass_context
-def demo(ctx, port):
+def demo(ctx, port, as_json):
     """Serve the bundled demo news site on 127.0.0.1, crawl its feed into the archive, show the result.
+
+    With --json: the demo site, the run (as `stats --json` shows it), the archive's counts and
+    the search's hits (as `search --json`).
 
     Example: newsarchive --db demo.db demo
     """
@@ -40,7 +46,8 @@ def demo(ctx, port):
     started = time.monotonic()
     server = start_server(port)
     try:
-        click.echo(f"demo site: {server.base_url}/  archive: {ctx.db.safe_url}")
+        site_url = f"{server.base_url}/"
+        click.echo(f"demo site: {site_url}  archive: {ctx.db.safe_url}", err=as_json)
         with ctx.db.transaction() as session:
             # the feed, and the home page as a site to follow (it links a syndicated copy)
             feed, _ = add_source(session, server.url("/feed.xml"), kind="feed")
@@ -49,6 +56,13 @@ def demo(ctx, port):
         run = runner.run(ctx.db, jobs, overrides=DEMO_SETTINGS)
     finally:
         server.stop()
+    if as_json:
+        with ctx.db.session() as session:
+            counts = {"sources": source_count(session), **archive_counts(session)}
+            hits = search(session, DEMO_QUERY, limit=3)
+        print_json(isoformat_all({"site": site_url, "run": run_record(run, alive=pid_alive), "archive": counts,
+                                  "search": {"query": DEMO_QUERY, "hits": [h.as_dict() for h in hits]}}))
+        return 0 if run.status == "ok" else 1
     print_summary(run)
     click.echo()
     with ctx.db.session() as session:

@@ -23,7 +23,7 @@ from crawler.netguard import PrivateNetworkRefused, check_public
 from crawler.project import project_settings, spider_class
 from crawler.spiders.site_base import SiteSpider
 from crawler.text_decode import decode_html
-from newsarchive.cli import UserError
+from newsarchive.cli import UserError, json_option, print_json
 
 DEFAULT_DIR = Path("tests") / "fixtures" / "sites"
 SNIPPET_CHARS = 100
@@ -102,8 +102,10 @@ def fixtures():
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DIR,
               show_default=True, help="Where fixture folders live.")
 @click.option("--force", is_flag=True, help="Replace an existing fixture.")
-def record(spider_name, url, directory, force):
+@json_option
+def record(spider_name, url, directory, force, as_json):
     """Fetch URL once and write SPIDER's fixture (page.html.gz + expected.json to review).
+    With --json: spider, url (as fetched), folder and the expected fields written.
 
     Example: newsarchive fixtures record vudailleurs https://www.vudailleurs.com/2024/11/12/un-article/
     """
@@ -130,7 +132,11 @@ def record(spider_name, url, directory, force):
     with open(folder / "page.html.gz", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed:
         packed.write(body)
     (folder / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n", "utf-8")
-    click.echo(f"recorded {final_url} into {folder}: review expected.json, then run pytest tests/test_site_fixtures.py")
+    if as_json:
+        print_json({"spider": spider.name, "url": final_url, "folder": str(folder), "expected": expected})
+    else:
+        click.echo(f"recorded {final_url} into {folder}: review expected.json, then run pytest "
+                   "tests/test_site_fixtures.py")
     return 0
 
 

@@ -131,11 +131,14 @@ def show(ctx, article, as_json):
 @click.option("--from", "from_", type=int, default=None, metavar="N",
               help="Older revision [default: the one before --to].")
 @click.option("--to", type=int, default=None, metavar="N", help="Newer revision [default: the latest].")
+@json_option
 @pass_context
-def diff(ctx, article, from_, to):
+def diff(ctx, article, from_, to, as_json):
     """What changed between two revisions of an article, by paragraph and by word.
 
-    "+" added paragraph, "-" removed, "~" edited with [-old words-]{+new words+}.
+    "+" added paragraph, "-" removed, "~" edited with [-old words-]{+new words+}. With --json:
+    id, url, title, from and to (number, fetched_at, title), and the lines (mark, text, and for
+    an edited line its word runs as [op, words] with op "=", "-" or "+").
 
     Example: newsarchive diff 42 --from 1 --to 3
     """
@@ -145,18 +148,32 @@ def diff(ctx, article, from_, to):
         latest = max(revisions, default=0)
         to = latest if to is None else to
         from_ = to - 1 if from_ is None else from_
+        head = {"id": found.id, "url": found.canonical_url, "title": found.title}
         if latest < 2 and (from_, to) == (0, 1):
-            click.echo(f"[{found.id}] {found.canonical_url} has a single revision: nothing to compare")
+            if as_json:
+                print_json({**head, "from": None, "to": _revision(revisions[1]) if 1 in revisions else None,
+                            "lines": []})
+            else:
+                click.echo(f"[{found.id}] {found.canonical_url} has a single revision: nothing to compare")
             return
         for number in (from_, to):
             if number not in revisions:
                 raise UserError(f"article {found.id} has no revision {number} (it has 1 to {latest})")
         old, new = revisions[from_], revisions[to]
+        if as_json:
+            lines = [{"mark": line.mark, "text": line.text, "parts": [list(p) for p in line.parts]}
+                     for line in textdiff.diff_paragraphs(old.text, new.text)]
+            print_json({**head, "from": _revision(old), "to": _revision(new), "lines": lines})
+            return
         click.echo(textdiff.render(
             old.text, new.text, old_title=old.title, new_title=new.title,
             old_label=f"revision {old.number} ({iso(old.fetched_at)})",
             new_label=f"revision {new.number} ({iso(new.fetched_at)})",
         ))
+
+
+def _revision(revision: Revision) -> dict:
+    return {"number": revision.number, "fetched_at": iso(revision.fetched_at), "title": revision.title}
 
 
 COMMANDS = [search, show, diff]

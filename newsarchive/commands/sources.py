@@ -34,9 +34,11 @@ def sources():
 @click.option("--every", default=None, metavar="INTERVAL", help="Poll interval such as 30m, 2h, 1d. [default: 30m]")
 @click.option("--spider", default=None, metavar="NAME", help="A named-site spider to crawl it with.")
 @click.option("--cron", default=None, metavar="EXPR", help="A crontab expression instead of an interval.")
+@json_option
 @pass_context
-def add(ctx, url, kind, every, spider, cron):
-    """Register a source (adding it again updates it).
+def add(ctx, url, kind, every, spider, cron, as_json):
+    """Register a source (adding it again updates it). With --json: the source as `sources list
+    --json` shows it, and "action" (added or updated).
 
     Example: newsarchive sources add https://www.vudailleurs.com/feed/ --every 30m
     """
@@ -47,10 +49,24 @@ def add(ctx, url, kind, every, spider, cron):
         check_public(url, resolve=True)
         with ctx.db.transaction() as session:
             source, created = add_source(session, url, kind=kind, every=interval, spider=spider, cron=cron)
-            shown = f"{source.kind} {source.url} every {format_interval(source.every_seconds)}"
+            session.flush()
+            row = source_row(source)
     except (SourceError, InvalidURL, PrivateNetworkRefused) as exc:
         raise UserError(str(exc)) from None
-    click.echo(f"{'added' if created else 'updated'} {shown}")
+    action = "added" if created else "updated"
+    if as_json:
+        print_json({"action": action, **row})
+    else:
+        click.echo(f"{action} {row['kind']} {row['url']} every {row['every']}")
+
+
+def source_row(s) -> dict:
+    """A source as `sources list --json` shows it."""
+    return {
+        "id": s.id, "url": s.url, "kind": s.kind, "spider": s.spider, "every": format_interval(s.every_seconds),
+        "cron": s.cron, "enabled": s.enabled, "last_success": s.last_success_at, "last_error": s.last_error,
+        "next_poll": s.next_poll_at, "disabled_reason": s.disabled_reason,
+    }
 
 
 @sources.command("list")
@@ -62,11 +78,7 @@ def list_(ctx, as_json):
     Example: newsarchive sources list --json
     """
     with ctx.reader.session() as session:
-        rows = [{
-            "id": s.id, "url": s.url, "kind": s.kind, "spider": s.spider, "every": format_interval(s.every_seconds),
-            "cron": s.cron, "enabled": s.enabled, "last_success": s.last_success_at, "last_error": s.last_error,
-            "next_poll": s.next_poll_at, "disabled_reason": s.disabled_reason,
-        } for s in list_sources(session)]
+        rows = [source_row(s) for s in list_sources(session)]
     if as_json:
         print_json(rows)
     elif rows:
@@ -76,16 +88,20 @@ def list_(ctx, as_json):
 
 
 def _change_command(name: str, verb: str, action, summary: str) -> click.Command:
-    """`sources NAME URL`: one change to a registered source (URL or id)."""
+    """`sources NAME URL [--json]`: one change to a registered source (URL or id)."""
 
+    @json_option
     @pass_context
-    def change(ctx, url):
+    def change(ctx, url, as_json):
         try:
             with ctx.db.transaction() as session:
-                action(session, url)
+                row = source_row(action(session, url))
         except SourceError as exc:
             raise UserError(str(exc)) from None
-        click.echo(f"{verb} {url}")
+        if as_json:
+            print_json({"action": verb, **row})
+        else:
+            click.echo(f"{verb} {url}")
 
     help_text = f"{summary}\n\nExample: newsarchive sources {name} https://www.vudailleurs.com/feed/"
     return sources.command(name, help=help_text)(click.argument("url")(change))

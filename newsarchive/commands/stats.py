@@ -6,13 +6,11 @@ module only prints them.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import click
 
 from archive import health
 from crawler.processes import pid_alive
-from newsarchive.cli import json_option, pass_context, print_json, print_table
+from newsarchive.cli import isoformat_all, json_option, pass_context, print_json, print_table
 
 
 @click.command()
@@ -30,7 +28,7 @@ def stats(ctx, limit, as_json):
     """
     report = health.report(ctx.reader, limit=limit, alive=pid_alive)
     if as_json:
-        print_json(_isoformat(report))
+        print_json(isoformat_all(report))
         return 0
     _print_report(report)
     return 0
@@ -78,16 +76,6 @@ def _clip(text: str | None, width: int = 60) -> str | None:
         return None
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _isoformat(value):
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _isoformat(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_isoformat(v) for v in value]
-    return value
 
 
 COMMANDS = [stats]
