@@ -11,7 +11,7 @@ from archive import diff as textdiff
 from archive.models import Revision
 from archive.search import Filters, QueryError, search as run_search
 from archive.reading import article_record
-from archive.store import article_by_url_or_id
+from archive.lookup import article_by_url_or_id
 from newsarchive import filters
 from newsarchive.cli import QueryCommand, UserError, json_option, pass_context, print_json, print_table, query_text
 
