@@ -22,29 +22,25 @@ The archive never computes fingerprints (that is `crawler.extract.line_fingerpri
 stores and counts the integers it is given. The number of pages learned for a site is kept in
 the reserved row ``fingerprint = PAGE_TALLY`` of ``site_lines`` (pinned False, never furniture).
 
-Re-cleaning: when a site's furniture grows, `reclean` re-extracts only the articles of that
-site whose current text contains one of the new lines (a LIKE prefilter, then the caller's
-exact check), from each article's latest raw page, and records a revision where the clean
-text changed (pointing at the same raw page).
+Re-cleaning: when a site's furniture grows, `reclean` (archive/reclean.py) re-extracts the
+site's articles holding the new lines.
 """
 
 from __future__ import annotations
 
-import json
 import math
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Callable, Iterable, Mapping
+from typing import Iterable, Mapping
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from archive import dedup
 from archive.db import Database
-from archive.models import Article, RawPage, Revision, SiteLine, utcnow
-from archive.store import add_revision, decompress
+from archive.models import SiteLine
+from archive.reclean import RecleanSummary, reclean  # noqa: F401 (callers find them here)
 from archive.urls import normalize_site
 
 MIN_PAGES = 5
@@ -56,13 +52,7 @@ MAX_LINES_PER_PAGE = 400  # a page with more paragraphs is learned from its firs
 # Every PRUNE_EVERY pages learned for a site, lines seen on one page only are forgotten: nearly
 # every paragraph of an article is its own, and furniture recurs, so it is never a singleton for long.
 PRUNE_EVERY = 500
-RECLEAN_BATCH = 100
-# Articles checked per furniture change at most: the crawl waits for a re-clean (about 50 ms an
-# article), and a change is rare (a new box on the site, or the first pages of a new site).
-RECLEAN_LIMIT = 500
-
-# (raw body, URL, headers, fetched_at) -> clean text, or None when the page gives nothing usable
-Reextract = Callable[[bytes, str, list[tuple[str, str]], datetime], "str | None"]
+CHUNK = 500  # fingerprints per IN (...) list
 
 
 @dataclass(frozen=True)
@@ -80,14 +70,6 @@ class Line:
         if self.pinned is False:
             return "kept"
         return "learned" if self.furniture else "counting"
-
-
-@dataclass
-class RecleanSummary:
-    checked: int = 0
-    changed: int = 0
-    skipped: int = 0
-    truncated: bool = False  # stopped at the limit: more articles may hold the lines
 
 
 def threshold(site_pages: int) -> int:
@@ -140,23 +122,56 @@ def learn_page(db: Database, site: str, lines: Mapping[int, str]) -> frozenset[i
     Returns which of this page's lines are furniture after counting it.
     """
     site = normalize_site(site)
-    rows = [{"site": site, "fingerprint": fp, "sample": text[:SAMPLE_CHARS], "pages": 1, "pinned": None}
-            for fp, text in list(dict(lines).items())[:MAX_LINES_PER_PAGE] if fp != PAGE_TALLY]
-    rows.append({"site": site, "fingerprint": PAGE_TALLY, "sample": "(pages learned)", "pages": 1, "pinned": False})
-    rows.sort(key=lambda row: row["fingerprint"])  # one lock order for concurrent PostgreSQL writers
-    insert = sqlite_insert if db.is_sqlite else pg_insert
     with db.transaction() as session:
-        statement = insert(SiteLine).values(rows)
-        session.execute(statement.on_conflict_do_update(
-            index_elements=["site", "fingerprint"], set_={"pages": SiteLine.pages + 1}))
-        pages = learned_pages(session, site)
-        if pages % PRUNE_EVERY == 0:
-            prune(session, site)
-        fingerprints = [row["fingerprint"] for row in rows if row["fingerprint"] != PAGE_TALLY]
+        count_pages(session, site, [lines])
+        fingerprints = [fp for fp in list(dict(lines))[:MAX_LINES_PER_PAGE] if fp != PAGE_TALLY]
         if not fingerprints:
             return frozenset()
+        pages = learned_pages(session, site)
         return frozenset(session.scalars(select(SiteLine.fingerprint).where(
             SiteLine.site == site, SiteLine.fingerprint.in_(fingerprints), _furniture_clause(pages))))
+
+
+def page_lines(lines: Mapping[int, str]) -> dict[int, str]:
+    """The lines of a page that are learned: its first MAX_LINES_PER_PAGE, never the tally's key."""
+    return {fp: text for fp, text in list(dict(lines).items())[:MAX_LINES_PER_PAGE] if fp != PAGE_TALLY}
+
+
+def count_pages(session: Session, site: str, pages: list[Mapping[int, str]]) -> None:
+    """Count pages of one site (each: fingerprint -> text) in the caller's transaction: one upsert
+    for all of them, in fingerprint order (one lock order for concurrent PostgreSQL writers)."""
+    if not pages:
+        return
+    site = normalize_site(site)
+    counts: Counter[int] = Counter()
+    samples: dict[int, str] = {}
+    for lines in pages:
+        for fp, text in page_lines(lines).items():
+            counts[fp] += 1
+            samples.setdefault(fp, text[:SAMPLE_CHARS])
+    counts[PAGE_TALLY] = len(pages)
+    samples[PAGE_TALLY] = "(pages learned)"
+    before = learned_pages(session, site)
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    rows = [{"site": site, "fingerprint": fp, "sample": samples[fp], "pages": counts[fp],
+             "pinned": False if fp == PAGE_TALLY else None} for fp in sorted(counts)]
+    for start in range(0, len(rows), CHUNK):
+        statement = insert(SiteLine).values(rows[start:start + CHUNK])
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["site", "fingerprint"], set_={"pages": SiteLine.pages + statement.excluded.pages}))
+    if before // PRUNE_EVERY != (before + len(pages)) // PRUNE_EVERY:
+        prune(session, site)
+
+
+def known_counts(session: Session, site: str, fingerprints: Iterable[int]) -> dict[int, tuple[int, bool | None]]:
+    """fingerprint -> (pages seen on, pinned) of those of these lines the site has counted."""
+    wanted = sorted(set(fingerprints) - {PAGE_TALLY})
+    found = {}
+    for start in range(0, len(wanted), CHUNK):
+        found.update((fp, (pages, pinned)) for fp, pages, pinned in session.execute(
+            select(SiteLine.fingerprint, SiteLine.pages, SiteLine.pinned).where(
+                SiteLine.site == normalize_site(site), SiteLine.fingerprint.in_(wanted[start:start + CHUNK]))))
+    return found
 
 
 def prune(session: Session, site: str) -> int:
@@ -203,78 +218,3 @@ def learned_sites(session: Session) -> list[tuple[str, int]]:
     rows = session.execute(select(SiteLine.site, SiteLine.pages).where(SiteLine.fingerprint == PAGE_TALLY)
                            .order_by(SiteLine.site))
     return [(site, pages) for site, pages in rows]
-
-
-def _like_pattern(sample: str) -> str | None:
-    core = sample.strip()
-    start, end = 0, len(core)
-    while start < end and not core[start].isalnum():
-        start += 1
-    while end > start and not core[end - 1].isalnum():
-        end -= 1
-    core = core[start:end]
-    if not core:
-        return None
-    escaped = core.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    # any one character for a non-ASCII one: SQLite's lower() folds ASCII only ("É" vs "é")
-    return "%" + "".join(c if c.isascii() else "_" for c in escaped) + "%"
-
-
-def reclean(db: Database, site: str, samples: Iterable[str], reextract: Reextract, *,
-            affected: Callable[[str], bool], limit: int = RECLEAN_LIMIT) -> RecleanSummary:
-    """Re-extract the site's articles whose current text contains one of ``samples`` (new furniture).
-
-    ``affected(text)`` is the exact test on an article's current text (the caller compares
-    fingerprints); ``reextract`` gives the clean text of a stored raw page. Pages are read and
-    extracted outside write transactions; each batch is written in one short transaction, and an
-    article revised meanwhile is left alone.
-    """
-    site = normalize_site(site)
-    patterns = [p for p in map(_like_pattern, samples) if p]
-    summary = RecleanSummary()
-    if not patterns:
-        return summary
-    last_id = 0
-    while True:
-        if summary.checked >= limit:
-            summary.truncated = True
-            return summary
-        with db.session() as session:
-            query = (select(Article.id, Article.revision_count, Revision.text, Revision.title, Revision.raw_page_id)
-                     .join(Revision, (Revision.article_id == Article.id) & (Revision.number == Article.revision_count))
-                     .where(Article.site == site, Article.id > last_id,
-                            or_(*(func.lower(Revision.text).like(func.lower(p), escape="\\") for p in patterns)))
-                     .order_by(Article.id).limit(min(RECLEAN_BATCH, limit - summary.checked)))
-            candidates = session.execute(query).all()
-            if not candidates:
-                return summary
-            last_id = candidates[-1].id
-            results = []
-            for row in candidates:
-                summary.checked += 1
-                if row.raw_page_id is None or not affected(row.text):
-                    summary.skipped += 1
-                    continue
-                raw = session.get(RawPage, row.raw_page_id)
-                headers = [(str(k), str(v)) for k, v in json.loads(raw.headers or "[]")]
-                text = reextract(decompress(raw), raw.url, headers, raw.fetched_at)
-                if not text or not text.strip():
-                    summary.skipped += 1
-                    continue
-                results.append((row, text))
-        _write(db, results, summary)
-
-
-def _write(db: Database, results, summary: RecleanSummary) -> None:
-    if not results:
-        return
-    with db.transaction() as session:
-        for row, text in results:
-            article = session.get(Article, row.id)
-            if article is None or article.revision_count != row.revision_count or \
-                    dedup.text_hash(text) == article.text_hash:
-                summary.skipped += 1
-                continue
-            add_revision(session, article, text=text, title=row.title, raw_page_id=row.raw_page_id,
-                         fetched_at=utcnow())
-            summary.changed += 1
