@@ -199,3 +199,30 @@ def test_a_batch_killed_before_its_commit_is_not_there_at_all_and_is_written_onc
     with db.session() as session:
         assert furniture.learned_pages(session, "journal.test") == 2 * BATCH
         assert session.scalar(select(func.max(SiteLine.pages)).where(SiteLine.fingerprint != furniture.PAGE_TALLY)) == 1
+
+
+def racing_writer(db_url: str, worker: int, barrier) -> None:
+    from archive.db import Database
+
+    database = Database(db_url)
+    barrier.wait()
+    for k in range(4):  # both save the same canonical URLs, through their own tracking variants
+        batch = [item(f"https://journal.test/{k}-{n}?utm_source=w{worker}", story(k * 100 + n)) for n in range(10)]
+        assert all(r.ok for r in save_batch(database, batch, fingerprint=line_fingerprint))
+    database.dispose()
+
+
+def test_two_processes_racing_on_the_same_articles(db, db_url):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    workers = [ctx.Process(target=racing_writer, args=(db_url, w, barrier)) for w in (1, 2)]
+    for process in workers:
+        process.start()
+    for process in workers:
+        process.join(timeout=120)
+    assert [p.exitcode for p in workers] == [0, 0]
+    assert count(db, Article.id) == 40 and count(db, Revision.id) == 40  # same text: one revision each
+    with db.session() as session:
+        assert furniture.learned_pages(session, "journal.test") == 40  # each page learned once
