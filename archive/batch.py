@@ -133,7 +133,7 @@ def _write(session: Session, items, sites, bodies, errors, rejected, fingerprint
     for round_ in range(ROUNDS):
         start = session.begin_nested()
         plan = _plan(session, items, sites, errors, observed, fingerprint if round_ < ROUNDS - 1 else None)
-        results = _save_items(session, items, plan.fields, bodies, errors)
+        results = _save_items(session, items, plan, bodies, errors)
         observed = {i for i, saved in results.items() if saved.outcome in FIRST_ARCHIVED}
         if observed == plan.first or round_ == ROUNDS - 1:
             break
@@ -158,7 +158,7 @@ def _write(session: Session, items, sites, bodies, errors, rejected, fingerprint
                       plan.lines_removed)
 
 
-def _save_items(session, items, fields, bodies, errors) -> dict[int, Saved]:
+def _save_items(session, items, plan: _Plan, bodies, errors) -> dict[int, Saved]:
     results = {}
     for i, item in enumerate(items):
         if i in errors:
@@ -166,7 +166,8 @@ def _save_items(session, items, fields, bodies, errors) -> dict[int, Saved]:
         for attempt in range(SAVE_ATTEMPTS):
             try:
                 with session.begin_nested():
-                    results[i] = save_in(session, item.page, fields[i], source_id=item.source_id, stored=bodies[i])
+                    results[i] = save_in(session, item.page, plan.fields[i], source_id=item.source_id,
+                                         stored=bodies[i], known_new=i in plan.first and attempt == 0)
                 break
             except IntegrityError as exc:  # a race: the retry finds the row the winner wrote
                 if attempt == SAVE_ATTEMPTS - 1:

@@ -155,10 +155,9 @@ def count_pages(session: Session, site: str, pages: list[Mapping[int, str]]) -> 
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
     rows = [{"site": site, "fingerprint": fp, "sample": samples[fp], "pages": counts[fp],
              "pinned": False if fp == PAGE_TALLY else None} for fp in sorted(counts)]
-    for start in range(0, len(rows), CHUNK):
-        statement = insert(SiteLine).values(rows[start:start + CHUNK])
-        session.execute(statement.on_conflict_do_update(
-            index_elements=["site", "fingerprint"], set_={"pages": SiteLine.pages + statement.excluded.pages}))
+    statement = insert(SiteLine)  # executemany: one statement compiled once, sent in a few round trips
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["site", "fingerprint"], set_={"pages": SiteLine.pages + statement.excluded.pages}), rows)
     if before // PRUNE_EVERY != (before + len(pages)) // PRUNE_EVERY:
         prune(session, site)
 

@@ -133,11 +133,13 @@ def save_article(db: Database, page: Page, fields: ArticleFields, *, source_id: 
 
 
 def save_in(session: Session, page: Page, fields: ArticleFields, *, source_id: int | None,
-            stored: StoredBody) -> Saved:
-    """Archive one extracted page in the caller's transaction; ``stored``: its body, compressed."""
+            stored: StoredBody, known_new: bool = False) -> Saved:
+    """Archive one extracted page in the caller's transaction; ``stored``: its body, compressed.
+    ``known_new``: the caller has just looked its URLs up and found none archived (a writer that
+    raced it there hits the unique constraints: the caller's retry then looks again)."""
     canonical = canonical_url_for(page, fields)
     digest = dedup.text_hash(fields.text)
-    article = find_article(session, canonical) or find_article(session, page.url)
+    article = None if known_new else find_article(session, canonical) or find_article(session, page.url)
     if article is None:
         return _save_new(session, page, fields, canonical, digest, source_id, stored)
 
