@@ -24,6 +24,9 @@ bench: install
 	$(BIN)/python bench/dedup.py --sizes 10000,100000
 	$(BIN)/python bench/search.py
 	$(BIN)/python -m bench.web --size 100000
+	$(BIN)/python -m bench.writes
+	$(BIN)/python -m bench.storage
+	$(BIN)/python -m bench.registration
 
 # The README's screenshots of `serve`, taken by the browser tests (Debian's chromium).
 screenshots: install
