@@ -202,29 +202,32 @@ def predict_first(session: Session, items: Sequence[BatchItem], candidates: Iter
 
 
 def _plan(session, items, sites, errors, observed, fingerprint) -> _Plan:
-    """Each item's fields with the furniture the batch makes, and the lines that became furniture."""
+    """Each item's fields without the furniture the batch makes, and the lines that became
+    furniture. An item left with no text is an error, which changes what is new: plan again."""
     while True:
         candidates = [i for i in range(len(items)) if i not in errors]
         first = predict_first(session, items, candidates) if observed is None else observed - set(errors)
         plan = _Plan(first, {i: items[i].fields for i in candidates}, {})
-        emptied = False
         for site in sorted({sites[i] for i in candidates}):
             members = [i for i in candidates if sites[i] == site]
-            after, new = _site_furniture(session, site, [items[i].lines for i in members],
-                                         [items[i].lines for i in members if i in first])
-            plan.new_furniture[site] = new
-            for i in members if fingerprint and after else ():
-                kept = [line for line in items[i].fields.text.splitlines() if fingerprint(line) not in after]
-                removed = len(items[i].fields.text.splitlines()) - len(kept)
-                if not removed:
-                    continue
-                plan.lines_removed += removed
-                plan.fields[i] = replace(items[i].fields, text="\n".join(kept))
-                if not "".join(kept).strip():
-                    errors[i] = "no article text once the site's furniture is removed"
-                    emptied = True
+            after, plan.new_furniture[site] = _site_furniture(
+                session, site, [items[i].lines for i in members], [items[i].lines for i in members if i in first])
+            if fingerprint is not None and after:
+                for i in members:
+                    _remove_lines(plan, i, items[i].fields, after, fingerprint)
+        emptied = [i for i, fields in plan.fields.items() if not fields.text.strip()]
         if not emptied:
             return plan
+        errors.update((i, "no article text" if not items[i].fields.text.strip() else
+                       "no article text once the site's furniture is removed") for i in emptied)
+
+
+def _remove_lines(plan: _Plan, i: int, fields: ArticleFields, lines: frozenset[int], fingerprint) -> None:
+    text = fields.text.splitlines()
+    kept = [line for line in text if fingerprint(line) not in lines]
+    if len(kept) < len(text):
+        plan.lines_removed += len(text) - len(kept)
+        plan.fields[i] = replace(fields, text="\n".join(kept))
 
 
 def _site_furniture(session, site, all_pages, new_pages) -> tuple[frozenset[int], dict[int, str]]:

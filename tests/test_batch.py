@@ -104,6 +104,19 @@ def test_a_new_sites_first_batch_is_written_without_its_sign_off(db):
         assert furniture.furniture_fingerprints(session, "nouveau.test") == {line_fingerprint(SIGN_OFF)}
 
 
+def test_a_page_that_is_only_furniture_is_refused(db):
+    urls = [f"https://nouveau.test/{n}" for n in range(4)]
+    frontier.enqueue(db, [(url, None) for url in urls], None)
+    batch = [item(url, story(n, SIGN_OFF)) for n, url in enumerate(urls[:3])] + [item(urls[3], SIGN_OFF)]
+    saved = save_batch(db, batch, fingerprint=line_fingerprint)
+    assert [r.ok for r in saved] == [True, True, True, False]
+    assert saved[3].error == "no article text once the site's furniture is removed"
+    assert frontier_of(db)[urls[3]] == ("pending", 1)
+    with db.session() as session:
+        assert furniture.learned_pages(session, "nouveau.test") == 3
+        assert SIGN_OFF not in find_article(session, urls[0]).revisions[0].text
+
+
 def test_two_pages_are_too_few_to_call_a_line_furniture(db):
     saved = save_batch(db, [item(f"https://petit.test/{n}", story(n, SIGN_OFF)) for n in range(2)],
                        fingerprint=line_fingerprint)
