@@ -19,7 +19,7 @@ from newsarchive.commands.query import filter_options, make_filters
 
 
 @contextmanager
-def _output(path: str | None, binary: bool):
+def output_file(path: str | None, binary: bool):
     """The file to write (stdout for none or "-"); text gzip-compressed when it ends with .gz
     (WARC compresses itself, record by record, as the format expects).
 
@@ -76,7 +76,7 @@ def export(ctx, query, format_, output, site, since, until, lang, has_revisions,
         raise UserError(str(exc)) from None
     selection = {"filters": filters, "query": parsed}
     binary = format_ == "warc"
-    with ctx.reader.session() as session, _output(output, binary) as out:
+    with ctx.reader.session() as session, output_file(output, binary) as out:
         if format_ == "jsonl":
             count = exporter.write_jsonl(session, out, **selection)
         elif format_ == "csv":

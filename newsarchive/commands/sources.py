@@ -9,7 +9,6 @@ script sees the failure and a re-run with the corrected URLs is enough (adding i
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -21,6 +20,7 @@ from crawler import runner
 from crawler.netguard import check_public_many
 from newsarchive import opml
 from newsarchive.cli import UserError, error, json_option, pass_context, print_json, print_table
+from newsarchive.commands.export import output_file
 
 
 @click.group()
@@ -114,8 +114,8 @@ def import_(ctx, path, every):
 @sources.command("export")
 @click.option("--format", "format_", type=click.Choice(["opml"]), default="opml", show_default=True,
               help="The format to write.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write to this file instead of standard output.")
+@click.option("-o", "--output", default=None, metavar="FILE",
+              help="Write to FILE instead of stdout (complete or not at all: written aside, then renamed).")
 @pass_context
 def export(ctx, format_, output):
     """Write the registered feeds as an OPML 2.0 subscription list, which feed readers and
@@ -126,12 +126,8 @@ def export(ctx, format_, output):
     with ctx.reader.session() as session:
         registered = list_sources(session)
     feeds = [(s.url, "") for s in registered if s.kind == "feed"]
-    document = opml.write(feeds)
-    if output is None:
-        sys.stdout.buffer.write(document)
-        sys.stdout.buffer.flush()
-    else:
-        output.write_bytes(document)
+    with output_file(output, binary=True) as out:
+        out.write(opml.write(feeds))
     if len(feeds) < len(registered):
         click.echo(f"{len(registered) - len(feeds)} source(s) that are not feeds left out", err=True)
 
