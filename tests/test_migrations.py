@@ -24,3 +24,20 @@ def test_downgrade_to_base_and_back(tmp_path):
     command.downgrade(config, "base")
     command.upgrade(config, "head")
     database.dispose()
+
+
+def test_downgrading_a10_storage_keeps_every_raw_page_and_its_links(tmp_path):
+    from sqlalchemy import text
+
+    from archive.store import ArticleFields, Page, save_article
+
+    database = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    for n in range(3):
+        save_article(database, Page(url=f"https://a.test/{n}", status=200, headers=[], body=b"<p>page</p>"),
+                     ArticleFields(text=f"Texte {n}"))
+    command.downgrade(alembic_config(database), "a13_views")  # SQLite rebuilds raw_pages for it
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM raw_pages")).scalar() == 3
+        assert conn.execute(text("SELECT raw_status FROM article_revisions")).scalars().all() == [200] * 3
+    command.upgrade(alembic_config(database), "head")
+    database.dispose()

@@ -61,13 +61,23 @@ def downgrade() -> None:
         batch_op.drop_column('claimed_until')
         batch_op.drop_column('claimed_by')
     bind = op.get_bind()
-    views = _a13_views() if bind.dialect.name == 'sqlite' else {}
+    sqlite = bind.dialect.name == 'sqlite'
+    views = _a13_views() if sqlite else {}
     for name in views:  # SQLite rebuilds raw_pages to drop a column: no view may name it meanwhile
         op.execute(f"DROP VIEW IF EXISTS {name}")
+    if sqlite:
+        # Dropping the old raw_pages sets revisions.raw_page_id to NULL (ON DELETE SET NULL fires
+        # on DROP TABLE): keep the links aside and put them back once the table is rebuilt.
+        op.execute("CREATE TEMP TABLE a10_raw_links AS SELECT id, raw_page_id FROM revisions "
+                   "WHERE raw_page_id IS NOT NULL")
     with op.batch_alter_table('raw_pages', schema=None) as batch_op:
-        if bind.dialect.name != 'sqlite':
+        if not sqlite:
             batch_op.drop_constraint(op.f('fk_raw_pages_dictionary_id_raw_dictionaries'), type_='foreignkey')
         batch_op.drop_column('dictionary_id')
+    if sqlite:
+        op.execute("UPDATE revisions SET raw_page_id = (SELECT l.raw_page_id FROM a10_raw_links l "
+                   "WHERE l.id = revisions.id) WHERE id IN (SELECT id FROM a10_raw_links)")
+        op.execute("DROP TABLE a10_raw_links")
     for name, sql in views.items():
         op.execute(f"CREATE VIEW {name} AS {sql}")
     op.drop_index(op.f('ix_raw_dictionaries_site'), table_name='raw_dictionaries')
