@@ -34,6 +34,7 @@ from archive import frontier, furniture
 from archive.batch import BatchItem, save_batch
 from archive.db import Database
 from archive.store import ArticleFields, Outcome, Page, save_article
+from archive.urls import site_of
 from bench.datasets import load_aeb
 from bench.dedup import article_text
 from crawler.text_lines import line_fingerprint
@@ -63,7 +64,7 @@ def run_single(db: Database, items: list[BatchItem]) -> None:
         saved = save_article(db, item.page, item.fields, source_id=item.source_id)
         frontier.mark_done(db, item.frontier_url)
         if saved.outcome is Outcome.NEW:
-            furniture.learn_page(db, saved.canonical_url.split("/")[2], item.lines)
+            furniture.learn_page(db, site_of(saved.canonical_url), item.lines)
 
 
 def run_batches(db: Database, items: list[BatchItem], size: int) -> None:
