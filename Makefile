@@ -28,6 +28,9 @@ bench: install
 	$(BIN)/python bench/search.py
 	$(BIN)/python -m bench.web --size 100000
 	$(BIN)/python -m bench.recanonicalize --sizes 10000,100000
+	$(BIN)/python -m bench.writes
+	$(BIN)/python -m bench.storage
+	$(BIN)/python -m bench.registration
 
 # The README's screenshots of `serve`, taken by the browser tests (Debian's chromium).
 screenshots: install

@@ -79,9 +79,9 @@ def word_spans(text: str) -> Iterable[tuple[int, int, str]]:
         yield match.start(), match.end(), match.group()
 
 
-def shingles(text: str) -> set[int]:
-    """32-bit hashes of the text's word 3-grams."""
-    ws = words(text)
+def shingles(text: str, *, ws: list[str] | None = None) -> set[int]:
+    """32-bit hashes of the text's word 3-grams (``ws``: its words, when the caller has them)."""
+    ws = words(text) if ws is None else ws
     if len(ws) < SHINGLE_WORDS:
         return {zlib.crc32(" ".join(ws).encode())} if ws else set()
     return {zlib.crc32(" ".join(ws[i:i + SHINGLE_WORDS]).encode()) for i in range(len(ws) - SHINGLE_WORDS + 1)}
@@ -121,9 +121,10 @@ def band_keys(sig: np.ndarray) -> list[int]:
 
 def text_band_keys(text: str) -> list[int]:
     """The LSH band keys of a text, or none when it is too short to compare."""
-    if len(words(text)) < MIN_WORDS:
+    ws = words(text)
+    if len(ws) < MIN_WORDS:
         return []
-    return band_keys(signature(shingles(text)))
+    return band_keys(signature(shingles(text, ws=ws)))
 
 
 def similarity(a: set[int], b: set[int]) -> float:

@@ -19,8 +19,8 @@ from sqlalchemy import Integer, column, func, select
 from sqlalchemy.orm import Session, aliased
 
 from archive.models import Alias, Article, RawPage, Revision, Source
+from archive.rawpages import decompress
 from archive.search import Filters, Query, matching_ids_clause, parse_query
-from archive.store import decompress
 
 FIELDS = ("id", "url", "title", "text", "author", "published", "site", "language", "first_seen", "last_seen",
           "revisions", "duplicate_of", "aliases", "source")

@@ -2,22 +2,33 @@
 
 A feed's new entries are written here before any of them is fetched, so a crawl killed at
 any moment leaves them pending for the next run instead of losing them.
+
+Claims. A URL being fetched is claimed: ``claimed_by`` a holder (archive.lease.new_holder(),
+host:pid:random) ``claimed_until`` a time. Another crawl of the same archive skips a URL while
+its claim is valid and may take it once the claim expired (its holder died or hung), so two
+crawls never fetch one URL at once and a killed crawl's URLs are fetched again after the TTL.
+Archiving a URL or recording its failure clears the claim. Taking claims is one UPDATE in a
+write transaction: on PostgreSQL its rows are picked ``FOR UPDATE SKIP LOCKED`` (concurrent
+claimers take different rows without waiting for each other); SQLite runs it under the write
+lock, one claimer at a time.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable, Iterator
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from archive.db import Database
-from archive.models import FrontierURL
+from archive.models import FrontierURL, utcnow
 
 MAX_ATTEMPTS = 3
+DEFAULT_TTL = 300.0  # seconds: a fetch (robots.txt, retries, extraction) takes less; extend() for more
+CHUNK = 500  # URLs per IN (...) list
 
 
 def enqueue(db: Database, urls: Iterable[tuple[str, datetime | None]], source_id: int | None) -> None:
@@ -31,40 +42,124 @@ def enqueue(db: Database, urls: Iterable[tuple[str, datetime | None]], source_id
         session.execute(insert(FrontierURL).values(rows).on_conflict_do_nothing(index_elements=["url"]))
 
 
-def pending(session: Session, *, source_id: int | None = None, after_id: int = 0,
-            limit: int = 1000) -> list[FrontierURL]:
+def _claimable(now: datetime, holder: str | None = None):
+    """Not validly claimed by anyone else."""
+    free = or_(FrontierURL.claimed_until.is_(None), FrontierURL.claimed_until <= now)
+    return or_(free, FrontierURL.claimed_by == holder) if holder is not None else free
+
+
+def pending(session: Session, *, source_id: int | None = None, after_id: int = 0, limit: int = 1000,
+            holder: str | None = None, now: datetime | None = None) -> list[FrontierURL]:
     """Up to ``limit`` pending URLs in discovery order, after the entry ``after_id`` (page on with
-    the last id returned until the list is empty: that drains the frontier, whatever its size)."""
-    query = select(FrontierURL).where(FrontierURL.state == "pending", FrontierURL.id > after_id)
+    the last id returned until the list is empty: that drains the frontier, whatever its size).
+    URLs validly claimed by another holder than ``holder`` are left out."""
+    query = select(FrontierURL).where(FrontierURL.state == "pending", FrontierURL.id > after_id,
+                                      _claimable(now or utcnow(), holder))
     if source_id is not None:
         query = query.where(FrontierURL.source_id == source_id)
     return list(session.scalars(query.order_by(FrontierURL.id).limit(limit)))
 
 
-def iter_pending(db: Database, *, source_id: int | None = None, batch: int = 1000) -> Iterator[FrontierURL]:
-    """Every URL pending now, read in batches of ``batch`` (one short read each)."""
+def iter_pending(db: Database, *, source_id: int | None = None, batch: int = 1000,
+                 holder: str | None = None) -> Iterator[FrontierURL]:
+    """Every URL pending now and not claimed by others, read in batches of ``batch`` (one short read each)."""
     after = 0
     while True:
         with db.session() as session:
-            entries = pending(session, source_id=source_id, after_id=after, limit=batch)
+            entries = pending(session, source_id=source_id, after_id=after, limit=batch, holder=holder)
         if not entries:
             return
         after = entries[-1].id
         yield from entries
 
 
+def _take(session: Session, holder: str, picked, until: datetime) -> list[FrontierURL]:
+    """Claim the rows ``picked`` (a select of ids) selects; the claimed rows, in id order."""
+    claimed = session.scalars(
+        update(FrontierURL).where(FrontierURL.id.in_(picked.with_for_update(skip_locked=True).scalar_subquery()))
+        .values(claimed_by=holder, claimed_until=until).returning(FrontierURL)
+        .execution_options(synchronize_session=False)).all()
+    return sorted(claimed, key=lambda entry: entry.id)
+
+
+def claim(db: Database, holder: str, *, source_id: int | None = None, limit: int = 100,
+          ttl: float = DEFAULT_TTL, now: datetime | None = None) -> list[FrontierURL]:
+    """Claim up to ``limit`` pending URLs (of one source, or any) that nobody holds (this
+    holder's own claims are not taken again), oldest first, for ``ttl`` seconds. Two claimers at
+    once never get the same URL."""
+    now = now or utcnow()
+    picked = select(FrontierURL.id).where(FrontierURL.state == "pending", _claimable(now))
+    if source_id is not None:
+        picked = picked.where(FrontierURL.source_id == source_id)
+    with db.transaction() as session:
+        return _take(session, holder, picked.order_by(FrontierURL.id).limit(limit), now + timedelta(seconds=ttl))
+
+
+def claim_urls(db: Database, holder: str, urls: Iterable[str], *, ttl: float = DEFAULT_TTL,
+               now: datetime | None = None) -> list[str]:
+    """Claim these URLs (freshly discovered: enqueue them first) where they are pending and free;
+    returns the ones this holder now holds, in the order given."""
+    wanted = list(dict.fromkeys(urls))
+    now = now or utcnow()
+    got: set[str] = set()
+    with db.transaction() as session:
+        for start in range(0, len(wanted), CHUNK):
+            picked = select(FrontierURL.id).where(FrontierURL.url.in_(wanted[start:start + CHUNK]),
+                                                  FrontierURL.state == "pending", _claimable(now, holder))
+            got.update(entry.url for entry in _take(session, holder, picked, now + timedelta(seconds=ttl)))
+    return [url for url in wanted if url in got]
+
+
+def extend(db: Database, holder: str, urls: Iterable[str], *, ttl: float = DEFAULT_TTL,
+           now: datetime | None = None) -> int:
+    """Push this holder's claims on ``urls`` to now + ``ttl`` (a slow fetch); how many it still held."""
+    until = (now or utcnow()) + timedelta(seconds=ttl)
+    return _update_claims(db, holder, urls, claimed_until=until)
+
+
+def release(db: Database, holder: str, urls: Iterable[str] | None = None) -> int:
+    """Give up this holder's claims (on ``urls``, or all of them: a crawl closing); how many."""
+    return _update_claims(db, holder, urls, claimed_by=None, claimed_until=None)
+
+
+def _update_claims(db: Database, holder: str, urls: Iterable[str] | None, **values) -> int:
+    mine = FrontierURL.claimed_by == holder
+    with db.transaction() as session:
+        conn = session.connection()  # Core statements: their rowcount is the number of rows matched
+        if urls is None:
+            return conn.execute(update(FrontierURL).where(mine).values(**values)).rowcount
+        wanted = list(dict.fromkeys(urls))
+        return sum(conn.execute(update(FrontierURL).where(mine, FrontierURL.url.in_(wanted[i:i + CHUNK]))
+                                .values(**values)).rowcount for i in range(0, len(wanted), CHUNK))
+
+
+def done_in(session: Session, urls: Iterable[str]) -> None:
+    """Mark URLs archived (and unclaimed) in the caller's transaction."""
+    wanted = list(dict.fromkeys(urls))
+    for start in range(0, len(wanted), CHUNK):
+        session.execute(update(FrontierURL).where(FrontierURL.url.in_(wanted[start:start + CHUNK]))
+                        .values(state="done", last_error=None, claimed_by=None, claimed_until=None))
+
+
+def failed_in(session: Session, url: str, error: str) -> None:
+    """Count a failed fetch in the caller's transaction; after MAX_ATTEMPTS the URL stops being
+    retried. The claim is cleared either way: a retry may be taken by any crawl."""
+    entry = session.scalars(select(FrontierURL).where(FrontierURL.url == url)).first()
+    if entry is None:
+        return
+    entry.attempts += 1
+    entry.last_error = error[:500]
+    entry.claimed_by = entry.claimed_until = None
+    if entry.attempts >= MAX_ATTEMPTS:
+        entry.state = "failed"
+
+
 def mark_done(db: Database, url: str) -> None:
     with db.transaction() as session:
-        session.execute(update(FrontierURL).where(FrontierURL.url == url).values(state="done", last_error=None))
+        done_in(session, [url])
 
 
 def mark_failed(db: Database, url: str, error: str) -> None:
     """Count a failed fetch; after MAX_ATTEMPTS the URL stops being retried."""
     with db.transaction() as session:
-        entry = session.scalars(select(FrontierURL).where(FrontierURL.url == url)).first()
-        if entry is None:
-            return
-        entry.attempts += 1
-        entry.last_error = error[:500]
-        if entry.attempts >= MAX_ATTEMPTS:
-            entry.state = "failed"
+        failed_in(session, url, error)

@@ -18,32 +18,29 @@ on at least ``MIN_SHARE`` of the pages learned for the site:
   more, so it stays text. `lines_on_every_page` applies the same rule to pages not learned yet
   (the other pages of one crawl batch).
 
-Lines are keyed by ``archive.text.line_fingerprint``, which the crawler computes as it extracts;
-this module stores and counts the integers it is given. The number of pages learned for a site
-is kept in the reserved row ``fingerprint = PAGE_TALLY`` of ``site_lines`` (pinned False, never
-furniture).
+The archive never computes fingerprints (that is `crawler.extract.line_fingerprint`); it only
+stores and counts the integers it is given. The number of pages learned for a site is kept in
+the reserved row ``fingerprint = PAGE_TALLY`` of ``site_lines`` (pinned False, never furniture).
 
-Re-cleaning: when a site's furniture grows, `reclean` re-extracts only the articles of that
-site whose current text contains one of the new lines (a LIKE prefilter, then the caller's
-exact check), from each article's latest raw page, and records a revision where the clean
-text changed (pointing at the same raw page): the loop of archive/reextract.py.
+Re-cleaning: when a site's furniture grows, `reclean` (archive/reclean.py) re-extracts the
+site's articles holding the new lines.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
-from functools import partial
-from typing import Any, Callable, Iterable, Mapping
+from typing import Iterable, Mapping
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from archive.db import Database
-from archive.models import Article, Revision, SiteLine
-from archive.reextract import Candidate, ReextractText, Summary, rewrite
+from archive.models import SiteLine
+from archive.reclean import reclean  # noqa: F401 (callers find it here)
 from archive.urls import normalize_site
 
 MIN_PAGES = 5
@@ -55,10 +52,8 @@ MAX_LINES_PER_PAGE = 400  # a page with more paragraphs is learned from its firs
 # Every PRUNE_EVERY pages learned for a site, lines seen on one page only are forgotten: nearly
 # every paragraph of an article is its own, and furniture recurs, so it is never a singleton for long.
 PRUNE_EVERY = 500
-RECLEAN_BATCH = 100
-# Articles checked per furniture change at most: the crawl waits for a re-clean (about 50 ms an
-# article), and a change is rare (a new box on the site, or the first pages of a new site).
-RECLEAN_LIMIT = 500
+CHUNK = 500  # fingerprints per IN (...) list
+
 
 @dataclass(frozen=True)
 class Line:
@@ -127,32 +122,63 @@ def learn_page(db: Database, site: str, lines: Mapping[int, str]) -> frozenset[i
     Returns which of this page's lines are furniture after counting it.
     """
     site = normalize_site(site)
-    rows: list[dict[str, Any]] = [
-        {"site": site, "fingerprint": fp, "sample": text[:SAMPLE_CHARS], "pages": 1, "pinned": None}
-        for fp, text in list(dict(lines).items())[:MAX_LINES_PER_PAGE] if fp != PAGE_TALLY]
-    rows.append({"site": site, "fingerprint": PAGE_TALLY, "sample": "(pages learned)", "pages": 1, "pinned": False})
-    rows.sort(key=lambda row: row["fingerprint"])  # one lock order for concurrent PostgreSQL writers
-    insert = sqlite_insert if db.is_sqlite else pg_insert
     with db.transaction() as session:
-        statement = insert(SiteLine).values(rows)
-        session.execute(statement.on_conflict_do_update(
-            index_elements=["site", "fingerprint"], set_={"pages": SiteLine.pages + 1}))
-        pages = learned_pages(session, site)
-        if pages % PRUNE_EVERY == 0:
-            prune(session, site)
-        fingerprints = [row["fingerprint"] for row in rows if row["fingerprint"] != PAGE_TALLY]
+        count_pages(session, site, [lines])
+        fingerprints = [fp for fp in list(dict(lines))[:MAX_LINES_PER_PAGE] if fp != PAGE_TALLY]
         if not fingerprints:
             return frozenset()
+        pages = learned_pages(session, site)
         return frozenset(session.scalars(select(SiteLine.fingerprint).where(
             SiteLine.site == site, SiteLine.fingerprint.in_(fingerprints), _furniture_clause(pages))))
 
 
+def page_lines(lines: Mapping[int, str]) -> dict[int, str]:
+    """The lines of a page that are learned: its first MAX_LINES_PER_PAGE, never the tally's key."""
+    return {fp: text for fp, text in list(dict(lines).items())[:MAX_LINES_PER_PAGE] if fp != PAGE_TALLY}
+
+
+def count_pages(session: Session, site: str, pages: list[Mapping[int, str]]) -> None:
+    """Count pages of one site (each: fingerprint -> text) in the caller's transaction: one upsert
+    for all of them, in fingerprint order (one lock order for concurrent PostgreSQL writers)."""
+    if not pages:
+        return
+    site = normalize_site(site)
+    counts: Counter[int] = Counter()
+    samples: dict[int, str] = {}
+    for lines in pages:
+        for fp, text in page_lines(lines).items():
+            counts[fp] += 1
+            samples.setdefault(fp, text[:SAMPLE_CHARS])
+    counts[PAGE_TALLY] = len(pages)
+    samples[PAGE_TALLY] = "(pages learned)"
+    before = learned_pages(session, site)
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    rows = [{"site": site, "fingerprint": fp, "sample": samples[fp], "pages": counts[fp],
+             "pinned": False if fp == PAGE_TALLY else None} for fp in sorted(counts)]
+    statement = insert(SiteLine)  # executemany: one statement compiled once, sent in a few round trips
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["site", "fingerprint"], set_={"pages": SiteLine.pages + statement.excluded.pages}), rows)
+    if before // PRUNE_EVERY != (before + len(pages)) // PRUNE_EVERY:
+        prune(session, site)
+
+
+def known_counts(session: Session, site: str, fingerprints: Iterable[int]) -> dict[int, tuple[int, bool | None]]:
+    """fingerprint -> (pages seen on, pinned) of those of these lines the site has counted."""
+    wanted = sorted(set(fingerprints) - {PAGE_TALLY})
+    found: dict[int, tuple[int, bool | None]] = {}
+    for start in range(0, len(wanted), CHUNK):
+        found.update((fp, (pages, pinned)) for fp, pages, pinned in session.execute(
+            select(SiteLine.fingerprint, SiteLine.pages, SiteLine.pinned).where(
+                SiteLine.site == normalize_site(site), SiteLine.fingerprint.in_(wanted[start:start + CHUNK]))))
+    return found
+
+
 def prune(session: Session, site: str) -> int:
     """Forget the site's unpinned lines seen on a single page; returns how many."""
-    result = session.connection().execute(delete(SiteLine).where(  # Core: its rowcount is the rows deleted
+    result = session.execute(delete(SiteLine).where(
         SiteLine.site == normalize_site(site), SiteLine.fingerprint != PAGE_TALLY,
         SiteLine.pinned.is_(None), SiteLine.pages <= 1))
-    return result.rowcount or 0
+    return getattr(result, "rowcount", 0) or 0
 
 
 def site_lines(session: Session, site: str, *, limit: int | None = 100, min_pages: int = 1) -> list[Line]:
@@ -191,44 +217,3 @@ def learned_sites(session: Session) -> list[tuple[str, int]]:
     rows = session.execute(select(SiteLine.site, SiteLine.pages).where(SiteLine.fingerprint == PAGE_TALLY)
                            .order_by(SiteLine.site))
     return [(site, pages) for site, pages in rows]
-
-
-def _like_pattern(sample: str) -> str | None:
-    core = sample.strip()
-    start, end = 0, len(core)
-    while start < end and not core[start].isalnum():
-        start += 1
-    while end > start and not core[end - 1].isalnum():
-        end -= 1
-    core = core[start:end]
-    if not core:
-        return None
-    escaped = core.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    # any one character for a non-ASCII one: SQLite's lower() folds ASCII only ("É" vs "é")
-    return "%" + "".join(c if c.isascii() else "_" for c in escaped) + "%"
-
-
-def reclean(db: Database, site: str, samples: Iterable[str], reextract_text: ReextractText, *,
-            affected: Callable[[str], bool], limit: int = RECLEAN_LIMIT) -> Summary:
-    """Re-extract the site's articles whose current text contains one of ``samples`` (new furniture).
-
-    ``affected(text)`` is the exact test on an article's current text (the caller compares
-    fingerprints); ``reextract_text`` gives the clean text of a stored raw page (archive/reextract.py).
-    """
-    patterns = [p for p in map(_like_pattern, samples) if p]
-    if not patterns:
-        return Summary()
-    return rewrite(db, partial(_holding, site=normalize_site(site), patterns=patterns, affected=affected),
-                   reextract_text, batch=RECLEAN_BATCH, limit=limit)
-
-
-def _holding(session: Session, last_id: int, size: int, *, site: str, patterns: list[str],
-             affected: Callable[[str], bool]) -> list[Candidate]:
-    """The next articles of the site whose current text matches a pattern (LIKE), then ``affected``."""
-    query = (select(Article.id, Article.revision_count, Revision.text, Revision.title, Revision.raw_page_id)
-             .join(Revision, (Revision.article_id == Article.id) & (Revision.number == Article.revision_count))
-             .where(Article.site == site, Article.id > last_id,
-                    or_(*(func.lower(Revision.text).like(func.lower(p), escape="\\") for p in patterns)))
-             .order_by(Article.id).limit(size))
-    return [Candidate(row.id, row.revision_count, row.raw_page_id if affected(row.text) else None, row.title)
-            for row in session.execute(query)]

@@ -164,8 +164,24 @@ class RawPage(Base):
     fetched_at: Mapped[CreatedAt]
     status: Mapped[int]
     headers: Mapped[str] = mapped_column(Text)  # JSON list of [name, value] pairs, in order
-    compression: Mapped[str] = mapped_column(String(16))
+    compression: Mapped[str] = mapped_column(String(16))  # zstd | zlib (before a10_storage) | identity
     body: Mapped[bytes] = mapped_column(LargeBinary)
+    # zstd with its site's dictionary: which one (a dictionary row is never changed or deleted)
+    dictionary_id: Mapped[int | None] = mapped_column(ForeignKey("raw_dictionaries.id"))
+
+
+class RawDictionary(Base):
+    """A zstd dictionary trained from one site's stored pages (archive/dictionaries.py)."""
+
+    __tablename__ = "raw_dictionaries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site: Mapped[str] = mapped_column(String(255), index=True)
+    trained_at: Mapped[CreatedAt]
+    samples: Mapped[int]  # pages it was trained from
+    site_pages: Mapped[int]  # the site's archived articles then: retraining waits for many more
+    zstd_id: Mapped[int] = mapped_column(BigInteger)  # the id zstd writes in every frame it compresses
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Revision(Base):
@@ -239,7 +255,8 @@ class FrontierURL(Base):
     """An article URL discovered but not yet archived: the crawl frontier survives any crash."""
 
     __tablename__ = "frontier"
-    __table_args__ = (Index("ix_frontier_state_discovered_at", "state", "discovered_at"),)
+    __table_args__ = (Index("ix_frontier_state_discovered_at", "state", "discovered_at"),
+                      Index("ix_frontier_state_id", "state", "id"))  # claims take pending URLs in id order
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[URL] = mapped_column(unique=True)
@@ -249,6 +266,9 @@ class FrontierURL(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     feed_date: Mapped[Timestamp | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # who is fetching it and until when (archive/frontier.py: claims); others skip it meanwhile
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    claimed_until: Mapped[Timestamp | None]
 
 
 class SchedulerLease(Base):

@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from archive.lookup import referencing_duplicates
 from archive.models import Article, RawPage, Revision
-from archive.store import referencing_duplicates
 
 
 def _iso(value: datetime | None) -> str | None:

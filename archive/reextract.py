@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from archive.db import Database
 from archive.models import Article, RawPage, Revision, utcnow
-from archive.store import add_revision, decompress
+from archive.rawpages import decompress
+from archive.store import add_revision
 from archive.text import text_hash
 from archive.urls import normalize_site
 

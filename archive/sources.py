@@ -103,30 +103,47 @@ def format_interval(seconds: int) -> str:
 def add_source(session: Session, url: str, *, kind: str = "feed", every: int | None = None,
                spider: str | None = None, cron: str | None = None) -> tuple[Source, bool]:
     """Register a source; adding it again updates what was given. Returns (source, created)."""
-    url = check_url(url)
+    return add_sources(session, [url], kind=kind, every=every, spider=spider, cron=cron)[0]
+
+
+def add_sources(session: Session, urls: list[str], *, kind: str = "feed", every: int | None = None,
+                spider: str | None = None, cron: str | None = None) -> list[tuple[Source, bool]]:
+    """Register many sources with the same settings (a URL given twice counts once), in the
+    caller's transaction: the ones already registered are read in a few queries, not one each.
+    Returns (source, created) per distinct URL, in order. Raises InvalidURL or SourceError."""
+    urls = list(dict.fromkeys(check_url(url) for url in urls))
     if cron is not None:
-        check_cron(cron)
+        cron = check_cron(cron)
     if kind not in KINDS:
         raise SourceError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
-    source = find_source(session, url)
-    created = source is None
-    if source is None:
-        source = Source(url=url, kind=kind, enabled=True, every_seconds=every or 1800)
-        session.add(source)
-    else:
-        source.kind = kind
-        if every and every != source.every_seconds:
-            # the operator's new interval replaces what adaptive polling had learnt
-            source.every_seconds, source.poll_seconds = every, None
-            soonest = utcnow() + timedelta(seconds=every)
-            if source.next_poll_at is not None and source.next_poll_at > soonest:
-                source.next_poll_at = soonest
-    if spider is not None:
-        source.spider = spider
-    if cron is not None:
-        source.cron = check_cron(cron)
+    known: dict[str, Source] = {}
+    for start in range(0, len(urls), 500):
+        known.update((s.url, s) for s in session.scalars(select(Source).where(Source.url.in_(urls[start:start + 500]))))
+    added = []
+    for url in urls:
+        source = known.get(url)
+        if source is None:
+            source = Source(url=url, kind=kind, enabled=True, every_seconds=every or 1800)
+            session.add(source)
+        else:
+            _update(source, kind, every)
+        if spider is not None:
+            source.spider = spider
+        if cron is not None:
+            source.cron = cron
+        added.append((source, url not in known))
     session.flush()
-    return source, created
+    return added
+
+
+def _update(source: Source, kind: str, every: int | None) -> None:
+    source.kind = kind
+    if every and every != source.every_seconds:
+        # the operator's new interval replaces what adaptive polling had learnt
+        source.every_seconds, source.poll_seconds = every, None
+        soonest = utcnow() + timedelta(seconds=every)
+        if source.next_poll_at is not None and source.next_poll_at > soonest:
+            source.next_poll_at = soonest
 
 
 def find_source(session: Session, key: str) -> Source | None:

@@ -5,16 +5,17 @@ The archive knows nothing of Scrapy: the crawler hands it a fetched `Page` and t
 revision, an unchanged re-fetch or a copy of an article already archived (an exact copy by text
 hash, a near copy through the MinHash band index of archive/dedup.py). Each new text is indexed
 for near-duplicate lookup and full-text search in the same transaction as the revision itself.
+`save_in` is that decision inside a caller's transaction: archive/batch.py writes many pages
+in one. Raw bodies are compressed before the write transaction starts (archive/rawpages.py), so
+the write lock is never held while compressing.
 """
 
 from __future__ import annotations
 
 import json
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +23,9 @@ from sqlalchemy.orm import Session
 
 from archive import dedup, search
 from archive.db import Database
-from archive.models import Alias, Article, RawPage, Revision, parse_id, utcnow
+from archive.lookup import find_article
+from archive.models import Alias, Article, RawPage, Revision, utcnow
+from archive.rawpages import compressors_for
 from archive.revisits import schedule_next_revisit
 from archive.text import normalize_text, text_hash
 from archive.urls import MAX_URL_LENGTH, InvalidURL, clean_url, site_of
@@ -78,18 +81,6 @@ class Saved:
     duplicate_of: str | None = None
 
 
-def compress(body: bytes) -> tuple[str, bytes]:
-    return "zlib", zlib.compress(body, 6)
-
-
-def decompress(raw: RawPage) -> bytes:
-    if raw.compression == "zlib":
-        return zlib.decompress(raw.body)
-    if raw.compression == "identity":
-        return raw.body
-    raise ValueError(f"unknown compression {raw.compression!r} of raw page {raw.id}")
-
-
 def canonical_url_for(page: Page, fields: ArticleFields) -> str:
     """The first of rel=canonical, the final URL and the requested URL that is a valid URL, cleaned."""
     candidates = [u for u in (fields.canonical_url, page.final_url, page.url) if u]
@@ -109,36 +100,20 @@ def clip(text: str | None, limit: int) -> str | None:
     return (cut.rsplit(None, 1)[0] if " " in cut[limit // 2:] else cut) + "…"
 
 
-def find_article(session: Session, url: str) -> Article | None:
-    """The article an URL belongs to, by canonical URL or by any alias."""
-    candidates = {url}
-    try:
-        candidates.add(clean_url(url))
-    except ValueError:
-        pass
-    article = session.scalars(select(Article).where(Article.canonical_url.in_(candidates))).first()
-    if article is None:
-        article = session.scalars(
-            select(Article).join(Alias).where(Alias.url.in_(candidates))
-        ).first()
-    return article
+# A raw body as stored: (compression, bytes, dictionary id or None)
+StoredBody = tuple[str, bytes, "int | None"]
 
 
-def archived_urls(session: Session, urls: Iterable[str]) -> set[str]:
-    """Which of these URLs are already archived (as canonical URL or alias)."""
-    by_variant: dict[str, str] = {}
-    for url in urls:
-        by_variant[url] = url
-        try:
-            by_variant.setdefault(clean_url(url), url)
-        except ValueError:
-            continue
-    if not by_variant:
-        return set()
-    variants = list(by_variant)
-    found = set(session.scalars(select(Article.canonical_url).where(Article.canonical_url.in_(variants))))
-    found |= set(session.scalars(select(Alias.url).where(Alias.url.in_(variants))))
-    return {by_variant[v] for v in found}
+def site_for(page: Page, fields: ArticleFields) -> str:
+    """The site a page is archived under (its canonical URL's). Raises InvalidURL."""
+    return site_of(canonical_url_for(page, fields))
+
+
+def compress_bodies(db: Database, pages: list[tuple[str, Page]]) -> list[StoredBody]:
+    """Each (site, page) body compressed with its site's newest dictionary (one short read)."""
+    with db.session() as session:
+        compressors = compressors_for(session, [site for site, _ in pages])
+    return [compressors[site].compress(page.body) for site, page in pages]
 
 
 def save_article(db: Database, page: Page, fields: ArticleFields, *, source_id: int | None = None) -> Saved:
@@ -147,22 +122,27 @@ def save_article(db: Database, page: Page, fields: ArticleFields, *, source_id: 
     Unique constraints guard canonical URLs, aliases and revision numbers; a writer that loses a
     race on PostgreSQL retries and then finds the row the winner wrote.
     """
+    stored = compress_bodies(db, [(site_for(page, fields), page)])[0]
     for attempt in range(SAVE_ATTEMPTS):
         try:
             with db.transaction() as session:
-                return _save(session, page, fields, source_id)
+                return save_in(session, page, fields, source_id=source_id, stored=stored)
         except IntegrityError:
             if attempt == SAVE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-def _save(session: Session, page: Page, fields: ArticleFields, source_id: int | None) -> Saved:
+def save_in(session: Session, page: Page, fields: ArticleFields, *, source_id: int | None,
+            stored: StoredBody, known_new: bool = False) -> Saved:
+    """Archive one extracted page in the caller's transaction; ``stored``: its body, compressed.
+    ``known_new``: the caller has just looked its URLs up and found none archived (a writer that
+    raced it there hits the unique constraints: the caller's retry then looks again)."""
     canonical = canonical_url_for(page, fields)
     digest = text_hash(fields.text)
-    article = find_article(session, canonical) or find_article(session, page.url)
+    article = None if known_new else find_article(session, canonical) or find_article(session, page.url)
     if article is None:
-        return _save_new(session, page, fields, canonical, digest, source_id)
+        return _save_new(session, page, fields, canonical, digest, source_id, stored)
 
     _add_aliases(session, article, page)
     article.last_seen = page.fetched_at
@@ -171,7 +151,7 @@ def _save(session: Session, page: Page, fields: ArticleFields, source_id: int | 
     if digest == article.text_hash:
         return Saved(Outcome.UNCHANGED, article.id, article.canonical_url, article.revision_count)
 
-    raw = _store_raw(session, page)
+    raw = _store_raw(session, page, stored)
     _update_metadata(article, fields)
     revision = add_revision(session, article, text=fields.text, title=fields.title, raw_page=raw,
                             fetched_at=page.fetched_at)
@@ -209,7 +189,7 @@ def add_revision(session: Session, article: Article, *, text: str, title: str | 
     return revision
 
 
-def _save_new(session, page, fields, canonical, digest, source_id) -> Saved:
+def _save_new(session, page, fields, canonical, digest, source_id, stored) -> Saved:
     body = normalize_text(fields.text)
     keys = dedup.text_band_keys(body)
     original = dedup.find_original(session, digest) or dedup.find_near_original(session, body, keys=keys)
@@ -227,7 +207,7 @@ def _save_new(session, page, fields, canonical, digest, source_id) -> Saved:
     _remember_validators(article, page)
     schedule_next_revisit(article, page.fetched_at, first=True)
     session.add(article)
-    raw = _store_raw(session, page)
+    raw = _store_raw(session, page, stored)
     session.add(Revision(article=article, number=1, fetched_at=page.fetched_at,
                          title=clip(fields.title, MAX_TITLE_CHARS), text=body, text_hash=digest, raw_page=raw))
     _add_aliases(session, article, page)
@@ -263,23 +243,10 @@ def _add_aliases(session: Session, article: Article, page: Page) -> None:
         known.add(url)
 
 
-def _store_raw(session: Session, page: Page) -> RawPage:
-    compression, body = compress(page.body)
+def _store_raw(session: Session, page: Page, stored: StoredBody) -> RawPage:
+    compression, body, dictionary_id = stored
     url = page.final_url if page.final_url and len(page.final_url) <= MAX_URL_LENGTH else page.url
-    raw = RawPage(url=url, fetched_at=page.fetched_at, status=page.status,
-                  headers=json.dumps(page.headers), compression=compression, body=body)
+    raw = RawPage(url=url, fetched_at=page.fetched_at, status=page.status, headers=json.dumps(page.headers),
+                  compression=compression, body=body, dictionary_id=dictionary_id)
     session.add(raw)
     return raw
-
-
-def referencing_duplicates(session: Session, article: Article) -> list[Article]:
-    """Articles archived as copies of this one."""
-    return list(session.scalars(select(Article).where(Article.duplicate_of_id == article.id).order_by(Article.id)))
-
-
-def article_by_url_or_id(session: Session, key: str) -> Article | None:
-    article_id = parse_id(key)
-    if article_id is not None:
-        return session.get(Article, article_id)
-    return find_article(session, key.strip()) if len(key) <= MAX_URL_LENGTH else None
-

@@ -9,7 +9,8 @@ Three layers, each where it can see what it checks:
   IPv4 addresses embedded in IPv6 ones (IPv4-mapped and -compatible, 6to4, Teredo, NAT64), are
   refused. With ``resolve=True`` (the CLI) the name is also looked up: an internal answer is
   refused, and so is a name that does not resolve unless a proxy is configured (the proxy
-  resolves it, out of our sight).
+  resolves it, out of our sight). ``check_public_many`` checks many URLs at once (`sources add
+  URL...`, `sources import`): each distinct host is looked up once, in parallel threads.
 * ``crawler.resolver.GuardedResolver``: the addresses a crawl actually connects to, looked up
   off the reactor thread; internal ones are dropped (DNS rebinding), except the configured proxies'.
 * The proxied-target check of ``crawler.middlewares``: a request sent through a proxy is never
@@ -22,6 +23,8 @@ import ipaddress
 import os
 import socket
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable
 
 from archive.urls import host_of
 
@@ -30,6 +33,7 @@ INTERNAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home
 _NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"),)
 _LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: local use, never public
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+LOOKUP_THREADS = 32  # DNS lookups in flight at once when checking many URLs
 
 
 class PrivateNetworkRefused(ValueError):
@@ -90,27 +94,65 @@ def check_public(url: str, *, allow_private: bool | None = None, resolve: bool =
     """Raise InvalidURL unless the URL is a well-formed http(s) URL, PrivateNetworkRefused when its
     host is internal and private networks are not allowed. ``resolve``: also look the name up (blocking:
     for the CLI, never on the reactor thread)."""
+    host = _host_to_resolve(url, allow_private)
+    if host is not None and resolve:
+        check_resolved(host, proxied=proxy_configured())
+
+
+def _host_to_resolve(url: str, allow_private: bool | None) -> str | None:
+    """The checks that need no lookup (raising as check_public does); the host name left to look
+    up, or None when there is nothing to look up (an address, or private networks allowed)."""
     host = host_of(url)  # InvalidURL for anything but a well-formed http(s) URL
     if allow_private is None:
         allow_private = private_networks_allowed()
     if allow_private:
-        return
+        return None
     address = as_address(host)
     if address is not None:
         if is_internal_address(address):
             raise _refuse(host, "a loopback or private-network address")
-        return
+        return None
     if is_internal_name(host):
         raise _refuse(host, "a local or intranet host name")
-    if resolve:
-        check_resolved(host, proxied=proxy_configured())
+    return host
 
 
-def check_resolved(host: str, *, proxied: bool) -> None:
+def check_public_many(urls: Iterable[str], *, allow_private: bool | None = None, resolve: bool = False,
+                      lookup: Callable[..., list] = socket.getaddrinfo) -> dict[str, ValueError]:
+    """`check_public` for many URLs: the ones refused, each with its InvalidURL or
+    PrivateNetworkRefused. Each distinct host name is looked up once, LOOKUP_THREADS at a time."""
+    refused: dict[str, ValueError] = {}
+    by_host: dict[str, list[str]] = {}
+    for url in dict.fromkeys(urls):
+        try:
+            host = _host_to_resolve(url, allow_private)
+        except ValueError as exc:  # InvalidURL, PrivateNetworkRefused
+            refused[url] = exc
+            continue
+        if host is not None and resolve:
+            by_host.setdefault(host, []).append(url)
+    if by_host:
+        proxied = proxy_configured()
+
+        def verdict(host: str) -> PrivateNetworkRefused | None:
+            try:
+                check_resolved(host, proxied=proxied, lookup=lookup)
+            except PrivateNetworkRefused as exc:
+                return exc
+            return None
+
+        with ThreadPoolExecutor(max_workers=min(LOOKUP_THREADS, len(by_host))) as pool:
+            for host, error in zip(by_host, pool.map(verdict, by_host)):
+                if error is not None:
+                    refused.update((url, error) for url in by_host[host])
+    return refused
+
+
+def check_resolved(host: str, *, proxied: bool, lookup: Callable[..., list] = socket.getaddrinfo) -> None:
     """Look a host name up; refuse it when any answer is internal, or when it does not resolve and
     no proxy will resolve it for us."""
     try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        infos = lookup(host, None, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError, OSError) as exc:
         if proxied:
             return  # the proxy resolves it; its host is checked where the request is sent

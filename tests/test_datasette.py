@@ -8,10 +8,13 @@ import json
 import shutil
 import sqlite3
 import subprocess
+import zlib
 
 import pytest
+from site_pages import archive_pages, article_page
 from sqlalchemy import text
 
+from archive import dictionaries
 from archive.db import Database
 from archive.store import ArticleFields, Page, save_article
 
@@ -85,6 +88,21 @@ def test_raw_pages_read_through_the_plugin_functions(archive_file):
     assert found[0]["html"] == "<html><title>Défense</title><p>Le ministère</p></html>"  # decoded as windows-1252
 
 
+def test_pages_compressed_with_their_site_dictionary_read_through_the_plugin(archive_file):
+    db = Database(f"sqlite:///{archive_file}")
+    archive_pages(db, "journal.test", range(20))
+    assert dictionaries.train_site_dictionaries(db, min_pages=16)
+    archive_pages(db, "journal.test", [99])
+    db.dispose()
+    sql = ("select raw_text(compression, body, headers, dictionary_id) as html from raw_pages "
+           "where dictionary_id is not null")
+    found = rows(datasette_get([archive_file], f"/archive.json?sql={sql}&_shape=array"))
+    assert [r["html"] for r in found] == [article_page("journal.test", 99)[0].decode()]
+    sql = "select raw_text(compression, body, headers, dictionary_id) as html from raw_pages order by id limit 1"
+    found = rows(datasette_get([archive_file], f"/archive.json?sql={sql}&_shape=array"))
+    assert found[0]["html"].startswith("<html><title>Défense")  # pages without one: dictionary_id is NULL
+
+
 def test_the_shipped_metadata_alone_links_the_index(archive_file, tmp_path):
     from datasette.plugins import pm
 
@@ -113,6 +131,13 @@ def test_plain_sqlite3(archive_file):
     conn.close()
     if shutil.which("sqlite3") is None:
         pytest.skip("no sqlite3 shell to try sqlar_uncompress with")
+    # pages archived before a10_storage are zlib, which the shell reads (new ones are zstd)
+    conn = sqlite3.connect(archive_file)
+    conn.execute("INSERT INTO raw_pages (url, fetched_at, status, headers, compression, body) VALUES "
+                 "('https://journal.test/train', '2026-01-01 00:00:00', 200, '[]', 'zlib', ?)",
+                 (zlib.compress("<p>Le train de nuit reprend du service.</p>".encode()),))
+    conn.commit()
+    conn.close()
     shell = subprocess.run(["sqlite3", archive_file, "SELECT CAST(sqlar_uncompress(body, 10485760) AS TEXT) "
                             "FROM raw_pages WHERE compression = 'zlib' ORDER BY id DESC LIMIT 1"],
                            capture_output=True, text=True, timeout=30)

@@ -37,7 +37,7 @@ def test_hashes_of_texts_with_invisible_characters_are_recomputed(db_url):
     same text after the upgrade, is unchanged, not a spurious new revision."""
     database = Database(db_url)
     config = alembic_config(database)
-    command.downgrade(config, "0002")
+    command.downgrade(config, "a10_storage")  # the revision before a9_text_hash
     shy = "Le gouver\u00adnement a présenté son budget.\nLa séance\u200b reprend demain."
     old_hash = hashlib.sha256(shy.encode("utf-8")).hexdigest()  # the old normaliser kept them: shy is normal
     page = Page(url="https://news.test/budget/", status=200, headers=[], body=b"<p>budget</p>")
@@ -56,8 +56,24 @@ def test_hashes_of_texts_with_invisible_characters_are_recomputed(db_url):
         assert session.scalars(select(Revision.text).where(Revision.article_id == saved.article_id)).one() == shy
     assert save_article(database, page, ArticleFields(text=shy)).outcome is Outcome.UNCHANGED
 
-    command.downgrade(config, "0002")  # and back: the hashes the old code computes
+    command.downgrade(config, "a10_storage")  # and back: the hashes the old code computes
     with database.session() as session:
         assert session.get(Article, saved.article_id).text_hash == old_hash
     command.upgrade(config, "head")
+
+
+def test_downgrading_a10_storage_keeps_every_raw_page_and_its_links(tmp_path):
+    from sqlalchemy import text
+
+    from archive.store import ArticleFields, Page, save_article
+
+    database = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    for n in range(3):
+        save_article(database, Page(url=f"https://a.test/{n}", status=200, headers=[], body=b"<p>page</p>"),
+                     ArticleFields(text=f"Texte {n}"))
+    command.downgrade(alembic_config(database), "a13_views")  # SQLite rebuilds raw_pages for it
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM raw_pages")).scalar() == 3
+        assert conn.execute(text("SELECT raw_status FROM article_revisions")).scalars().all() == [200] * 3
+    command.upgrade(alembic_config(database), "head")
     database.dispose()

@@ -1,6 +1,8 @@
 """The archive's write path: canonical URLs, aliases, revisions, exact copies, raw pages."""
 
-from archive.store import ArticleFields, Outcome, Page, archived_urls, decompress, find_article, save_article
+from archive.lookup import archived_urls, find_article
+from archive.rawpages import decompress
+from archive.store import ArticleFields, Outcome, Page, save_article
 
 BODY = "<html><body><p>x</p></body></html>".encode()
 

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Mapping
 import scrapy
 
 from archive import frontier, polling
+from archive.lookup import archived_urls
 from archive.models import Source, utcnow
 from archive.sources import list_sources
-from archive.store import archived_urls
 from archive.urls import InvalidURL
 from crawler.archive_link import database_for
 from crawler.headers import charset_of

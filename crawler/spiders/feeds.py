@@ -18,8 +18,8 @@ import scrapy
 from sqlalchemy import select
 
 from archive import polling
+from archive.lookup import archived_urls
 from archive.models import FrontierURL, Source
-from archive.store import archived_urls
 from archive.urls import join_url
 from crawler.headers import max_age, response_header
 from crawler.polls import feed_hints, not_a_feed

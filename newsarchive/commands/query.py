@@ -8,11 +8,11 @@ import click
 from sqlalchemy import select
 
 from archive import diff as textdiff
+from archive.lookup import article_by_url_or_id
 from archive.models import Revision
 from archive.reading import article_record
 from archive.search import Filters, QueryError
 from archive.search import search as run_search
-from archive.store import article_by_url_or_id
 from newsarchive import filters
 from newsarchive.cli import QueryCommand, UserError, json_option, pass_context, print_json, print_table, query_text
 

@@ -1,23 +1,34 @@
-"""`newsarchive sources ...`: register the feeds, sitemaps and sites to poll."""
+"""`newsarchive sources ...`: register the feeds, sitemaps and sites to poll.
+
+Registering many URLs at once (`add URL...`, `import FILE.opml`): every URL is checked as a
+single one is (its form, then the SSRF guard, with the DNS lookups of all hosts in parallel),
+then all the good ones are registered in one transaction. A URL refused among many does not
+stop the others: each refused URL gets its own line on stderr and the command exits 1, so a
+script sees the failure and a re-run with the corrected URLs is enough (adding is idempotent).
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
 from archive.sources import (
     KINDS,
     SourceError,
-    add_source,
+    add_sources,
     format_interval,
     list_sources,
     parse_interval,
     remove_source,
     set_enabled,
 )
-from archive.urls import InvalidURL
-from crawler.netguard import PrivateNetworkRefused, check_public
+from archive.urls import InvalidURL, check_url
+from crawler.netguard import check_public_many
 from crawler.project import spider_names
-from newsarchive.cli import UserError, json_option, pass_context, print_json, print_table
+from newsarchive import opml
+from newsarchive.cli import UserError, error, json_option, pass_context, print_json, print_table
+from newsarchive.outputs import output_file
 
 
 @click.group()
@@ -28,38 +39,6 @@ def sources():
     """
 
 
-@sources.command("add")
-@click.argument("url")
-@click.option("--kind", type=click.Choice(KINDS), default="feed", show_default=True, help="What the URL is.")
-@click.option("--every", default=None, metavar="INTERVAL", help="Poll interval such as 30m, 2h, 1d. [default: 30m]")
-@click.option("--spider", default=None, metavar="NAME", help="A named-site spider to crawl it with.")
-@click.option("--cron", default=None, metavar="EXPR", help="A crontab expression instead of an interval.")
-@json_option
-@pass_context
-def add(ctx, url, kind, every, spider, cron, as_json):
-    """Register a source (adding it again updates it). With --json: the source as `sources list
-    --json` shows it, and "action" (added or updated).
-
-    Example: newsarchive sources add https://www.vudailleurs.com/feed/ --every 30m
-    """
-    if spider is not None and spider not in spider_names():
-        raise UserError(f"unknown spider {spider!r}: one of {', '.join(spider_names())}")
-    try:
-        interval = parse_interval(every) if every else None
-        check_public(url, resolve=True)
-        with ctx.db.transaction() as session:
-            source, created = add_source(session, url, kind=kind, every=interval, spider=spider, cron=cron)
-            session.flush()
-            row = source_row(source)
-    except (SourceError, InvalidURL, PrivateNetworkRefused) as exc:
-        raise UserError(str(exc)) from None
-    action = "added" if created else "updated"
-    if as_json:
-        print_json({"action": action, **row})
-    else:
-        click.echo(f"{action} {row['kind']} {row['url']} every {row['every']}")
-
-
 def source_row(s) -> dict:
     """A source as `sources list --json` shows it."""
     return {
@@ -67,6 +46,113 @@ def source_row(s) -> dict:
         "cron": s.cron, "enabled": s.enabled, "last_success": s.last_success_at, "last_error": s.last_error,
         "next_poll": s.next_poll_at, "disabled_reason": s.disabled_reason,
     }
+
+
+def _register(ctx, urls, *, kind="feed", every=None, spider=None, cron=None, as_json=False) -> None:
+    """Check every URL, register the good ones in one transaction, one line each (with --json: the
+    sources as `sources list --json` shows them plus "action", one object for one URL, else a
+    list); exit 1 when any was refused."""
+    interval = parse_interval(every) if every else None
+    urls = list(dict.fromkeys(url.strip() for url in urls))
+    refused: dict[str, Exception] = {}
+    for url in urls:
+        try:
+            check_url(url)
+        except InvalidURL as exc:
+            refused[url] = exc
+    refused.update(check_public_many([u for u in urls if u not in refused], resolve=True))
+    good = [url for url in urls if url not in refused]
+    with ctx.db.transaction() as session:
+        added = add_sources(session, good, kind=kind, every=interval, spider=spider, cron=cron) if good else []
+        rows = [{"action": "added" if created else "updated", **source_row(s)} for s, created in added]
+    if len(urls) == 1 and refused:
+        raise UserError(str(refused[urls[0]]))
+    if as_json:
+        print_json(rows[0] if len(urls) == 1 else rows)
+    else:
+        for row in rows:
+            click.echo(f"{row['action']} {row['kind']} {row['url']} every {row['every']}")
+    for url, reason in refused.items():
+        error(f"refused {url[:300]}: {reason}")
+    if refused:
+        raise UserError(f"{len(refused)} of {len(urls)} URL(s) refused"
+                        + (f"; the other {len(good)} are registered" if good else ""))
+
+
+@sources.command("add")
+@click.argument("urls", nargs=-1, required=True, metavar="URL...")
+@click.option("--kind", type=click.Choice(KINDS), default="feed", show_default=True, help="What the URLs are.")
+@click.option("--every", default=None, metavar="INTERVAL", help="Poll interval such as 30m, 2h, 1d. [default: 30m]")
+@click.option("--spider", default=None, metavar="NAME", help="A named-site spider to crawl them with.")
+@click.option("--cron", default=None, metavar="EXPR", help="A crontab expression instead of an interval.")
+@json_option
+@pass_context
+def add(ctx, urls, kind, every, spider, cron, as_json):
+    """Register one or more sources (adding one again updates it).
+
+    All the URLs that pass the checks are registered in one transaction, whatever the others
+    do; a refused URL is named on stderr and the exit status is then 1. With --json: each source
+    as `sources list --json` shows it, and "action" (added or updated).
+
+    Example: newsarchive sources add https://www.vudailleurs.com/feed/ https://www.lemonde.fr/rss/une.xml --every 30m
+    """
+    if spider is not None and spider not in spider_names():
+        raise UserError(f"unknown spider {spider!r}: one of {', '.join(spider_names())}")
+    try:
+        _register(ctx, urls, kind=kind, every=every, spider=spider, cron=cron, as_json=as_json)
+    except SourceError as exc:
+        raise UserError(str(exc)) from None
+
+
+@sources.command("import")
+@click.argument("path", metavar="FILE.opml", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--every", default=None, metavar="INTERVAL", help="Poll interval such as 30m, 2h, 1d. [default: 30m]")
+@json_option
+@pass_context
+def import_(ctx, path, every, as_json):
+    """Register the feeds of an OPML subscription list (a feed reader's export), at any depth of
+    its outlines. A malformed file, or one that is not OPML, registers nothing; feeds already
+    registered are left as they are (or given the new --every). Each URL is checked as
+    `sources add` checks it.
+
+    Example: newsarchive sources import subscriptions.opml --every 1h
+    """
+    try:
+        subscriptions = opml.read(path.read_bytes())
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except opml.OpmlError as exc:
+        raise UserError(f"{path}: {exc}") from None
+    for linked in subscriptions.linked_lists:
+        click.echo(f"skipped {linked[:300]}: an outline linking to another subscription list (not fetched)",
+                   err=as_json)
+    if not subscriptions.feeds:
+        raise UserError(f"{path}: no feed (outline with an xmlUrl) in this OPML document")
+    try:
+        _register(ctx, [url for url, _ in subscriptions.feeds], every=every, as_json=as_json)
+    except SourceError as exc:
+        raise UserError(str(exc)) from None
+
+
+@sources.command("export")
+@click.option("--format", "format_", type=click.Choice(["opml"]), default="opml", show_default=True,
+              help="The format to write.")
+@click.option("-o", "--output", default=None, metavar="FILE",
+              help="Write to FILE instead of stdout (complete or not at all: written aside, then renamed).")
+@pass_context
+def export(ctx, format_, output):
+    """Write the registered feeds as an OPML 2.0 subscription list, which feed readers and
+    `sources import` read (sitemaps and sites are not feeds: they are left out, and counted on stderr).
+
+    Example: newsarchive sources export -o subscriptions.opml
+    """
+    with ctx.reader.session() as session:
+        registered = list_sources(session)
+    feeds = [(s.url, "") for s in registered if s.kind == "feed"]
+    with output_file(output, binary=True) as out:
+        out.write(opml.write(feeds))
+    if len(feeds) < len(registered):
+        click.echo(f"{len(registered) - len(feeds)} source(s) that are not feeds left out", err=True)
 
 
 @sources.command("list")

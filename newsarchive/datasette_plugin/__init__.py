@@ -4,11 +4,14 @@
   newsarchive archive, whatever its file name, so `?_search=` works. The links are those of
   the shipped metadata.json (written for the default file name, newsarchive.db, for a Datasette
   without this plugin: `datasette newsarchive.db --metadata metadata.json`).
-- Adds two SQL functions to read the compressed raw pages through archive.store.decompress
-  (so any compression the archive learns is read here too):
-  `raw_body(compression, body)` -> the page's bytes, and
-  `raw_text(compression, body, headers)` -> its text, decoded with the charset of its stored
-  Content-Type header (UTF-8 otherwise, undecodable bytes replaced).
+- Adds SQL functions to read the compressed raw pages through archive.rawpages (so any
+  compression the archive learns is read here too):
+  `raw_body(compression, body, dictionary_id)` -> the page's bytes, and
+  `raw_text(compression, body, headers, dictionary_id)` -> its text, decoded with the charset of
+  its stored Content-Type header (UTF-8 otherwise, undecodable bytes replaced). A page compressed
+  with its site's zstd dictionary names it in `dictionary_id`, read from `raw_dictionaries` in the
+  same database; the shorter `raw_body(compression, body)` and `raw_text(compression, body,
+  headers)` read the pages that need none (zlib, plain zstd).
 """
 
 from __future__ import annotations
@@ -21,8 +24,7 @@ from urllib.parse import quote
 
 from datasette import hookimpl
 
-from archive.models import RawPage
-from archive.store import decompress
+from archive.rawpages import decompress_body
 from crawler.headers import charset_of
 
 METADATA = Path(__file__).with_name("metadata.json")
@@ -34,14 +36,14 @@ def shipped_metadata() -> dict:
     return json.loads(METADATA.read_text("utf-8"))
 
 
-def raw_body(compression, body):
+def raw_body(compression, body, dictionary=None):
     if body is None:
         return None
-    return decompress(RawPage(compression=compression, body=bytes(body)))
+    return decompress_body(compression, bytes(body), dictionary)
 
 
-def raw_text(compression, body, headers=None):
-    data = raw_body(compression, body)
+def raw_text(compression, body, headers=None, dictionary=None):
+    data = raw_body(compression, body, dictionary)
     if data is None:
         return None
     try:
@@ -51,10 +53,31 @@ def raw_text(compression, body, headers=None):
         return data.decode("utf-8", errors="replace")
 
 
+class _Dictionaries:
+    """The zstd dictionaries of one connection's archive, each read once (rows are never changed)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.loaded: dict[int, bytes] = {}
+
+    def get(self, dictionary_id) -> bytes | None:
+        if dictionary_id is None:
+            return None
+        if dictionary_id not in self.loaded:
+            row = self.conn.execute("SELECT data FROM raw_dictionaries WHERE id = ?", (dictionary_id,)).fetchone()
+            if row is None:
+                raise ValueError(f"no dictionary {dictionary_id} in raw_dictionaries")
+            self.loaded[dictionary_id] = bytes(row[0])
+        return self.loaded[dictionary_id]
+
+
 @hookimpl
 def prepare_connection(conn):
+    dictionaries = _Dictionaries(conn)
     conn.create_function("raw_body", 2, raw_body)
     conn.create_function("raw_text", 3, raw_text)
+    conn.create_function("raw_body", 3, lambda c, b, d: raw_body(c, b, dictionaries.get(d)))
+    conn.create_function("raw_text", 4, lambda c, b, h, d: raw_text(c, b, h, dictionaries.get(d)))
 
 
 @lru_cache(maxsize=64)

@@ -17,8 +17,8 @@ from starlette.responses import JSONResponse, Response
 
 from archive import diff as textdiff
 from archive.models import Article
+from archive.rawpages import decompress
 from archive.reading import article_record, raw_page_of, revisions_of
-from archive.store import decompress
 from crawler.headers import charset_of
 from newsarchive.web.params import read_number
 from newsarchive.web.render import page

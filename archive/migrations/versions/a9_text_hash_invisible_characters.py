@@ -1,7 +1,7 @@
 """text hashes without invisible characters: recompute them for texts holding U+00AD, U+200B, U+FEFF
 
 Revision ID: a9_text_hash
-Revises: a13_views
+Revises: a10_storage
 Create Date: 2026-12-02 10:00:00
 
 The text normaliser (archive/text.py) now drops soft hyphens, zero-width spaces and byte-order
@@ -20,7 +20,7 @@ from alembic import op
 from archive.text import INVISIBLE, text_hash
 
 revision = 'a9_text_hash'
-down_revision = 'a13_views'
+down_revision = 'a10_storage'
 branch_labels = None
 depends_on = None
 
