@@ -83,12 +83,13 @@ def _take(session: Session, holder: str, picked, until: datetime) -> list[Fronti
 
 
 def claim(db: Database, holder: str, *, source_id: int | None = None, limit: int = 100,
-          ttl: float = DEFAULT_TTL, now: datetime | None = None) -> list[FrontierURL]:
+          ttl: float = DEFAULT_TTL, after_id: int = 0, now: datetime | None = None) -> list[FrontierURL]:
     """Claim up to ``limit`` pending URLs (of one source, or any) that nobody holds (this
     holder's own claims are not taken again), oldest first, for ``ttl`` seconds. Two claimers at
-    once never get the same URL."""
+    once never get the same URL. ``after_id``: only entries after that one (a crawl draining the
+    frontier pages on with the last id it got, so a URL it failed meanwhile waits for the next run)."""
     now = now or utcnow()
-    picked = select(FrontierURL.id).where(FrontierURL.state == "pending", _claimable(now))
+    picked = select(FrontierURL.id).where(FrontierURL.state == "pending", FrontierURL.id > after_id, _claimable(now))
     if source_id is not None:
         picked = picked.where(FrontierURL.source_id == source_id)
     with db.transaction() as session:

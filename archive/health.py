@@ -39,10 +39,22 @@ def source_health(session: Session, now: datetime) -> list[dict]:
             "last_success": s.last_success_at, "last_error_at": s.last_error_at, "last_error": s.last_error,
             "failure_score": s.failure_score, "consecutive_failures": s.consecutive_failures,
             "next_poll": s.next_poll_at,
+            # how late its last poll started; overdue: due for more than one interval, not polled
+            "late_seconds": round(s.last_poll_late_seconds, 1) if s.last_poll_late_seconds is not None else None,
+            "overdue": overdue(s, now),
             "articles_7d": recent.get(s.id, 0),
             "articles_per_day": round(recent.get(s.id, 0) / WINDOW_DAYS, 1),
         })
     return rows
+
+
+def overdue(source: Source, now: datetime) -> bool:
+    """Whether an enabled source's poll has been due for longer than its interval: the scheduler
+    is falling behind (or not running)."""
+    if not source.enabled or source.next_poll_at is None:
+        return False
+    interval = source.poll_seconds or source.every_seconds
+    return (now - source.next_poll_at).total_seconds() > interval
 
 
 def articles_per_day(session: Session, now: datetime, days: int = 14) -> dict[int | None, list[tuple[date, int]]]:

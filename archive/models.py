@@ -99,7 +99,7 @@ class Source(Base):
     body_hash: Mapped[str | None] = mapped_column(String(64))
     # adaptive polling and health
     poll_seconds: Mapped[int | None]
-    next_poll_at: Mapped[Timestamp | None]
+    next_poll_at: Mapped[Timestamp | None] = mapped_column(index=True)  # the scheduler asks for due ones
     last_polled_at: Mapped[Timestamp | None]
     last_success_at: Mapped[Timestamp | None]
     last_error_at: Mapped[Timestamp | None]
@@ -107,6 +107,8 @@ class Source(Base):
     failure_score: Mapped[float] = mapped_column(default=0.0)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     disabled_reason: Mapped[str | None] = mapped_column(Text)
+    # how long after it was due the last poll was started (capacity, a busy site, a stopped scheduler)
+    last_poll_late_seconds: Mapped[float | None]
 
 
 class Article(Base):
@@ -231,7 +233,9 @@ class BlockedFetch(Base):
 
 
 class CrawlRun(Base):
-    """One `newsarchive crawl` process and what it did."""
+    """One crawl engine's life (a `crawl`, a `revisit`, a `schedule` or a `worker` process) and what
+    it did. A running engine writes its figures and a heartbeat every minute or so: a run whose
+    heartbeat stopped is shown "abandoned", whichever host looks."""
 
     __tablename__ = "crawl_runs"
 
@@ -241,6 +245,9 @@ class CrawlRun(Base):
     finished_at: Mapped[Timestamp | None]
     status: Mapped[str] = mapped_column(String(16), default="running")
     pid: Mapped[int | None]
+    host: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str | None] = mapped_column(String(16))  # crawl | revisit | schedule | worker
+    heartbeat_at: Mapped[Timestamp | None]
     requests: Mapped[int] = mapped_column(default=0)
     not_modified: Mapped[int] = mapped_column(default=0)
     new_articles: Mapped[int] = mapped_column(default=0)

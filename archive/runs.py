@@ -1,13 +1,18 @@
-"""Crawl runs and blocked fetches: what each `newsarchive crawl` did, for operators.
+"""Crawl runs and blocked fetches: what each crawl engine did, for operators.
 
-Whether a run's process is still alive is not the archive's to judge (the runs of one archive may
-come from several hosts): the caller says, with an ``alive(pid)`` function.
+A run is one engine's life: a one-shot `crawl` or `revisit`, or a `schedule` or `worker` process
+that may run for months. A running engine writes its figures with a heartbeat (``heartbeat``)
+every HEARTBEAT_SECONDS; a 'running' run whose heartbeat is older than STALE_SECONDS is shown
+'abandoned' (killed, crashed, its host gone), which any host of the archive can tell. For old
+runs without a heartbeat, the caller's ``alive(pid)`` says whether their process still exists.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
+from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import select
@@ -29,42 +34,51 @@ STAT_COLUMNS = {
     "spider_exceptions/count": "errors",  # a callback that raised (Scrapy logged it)
 }
 DROP_PREFIX = "item_dropped_reasons_count/"
+HEARTBEAT_SECONDS = 30.0
+STALE_SECONDS = 4 * HEARTBEAT_SECONDS
 
 
-def start_run(db: Database, source_id: int | None = None) -> int:
+def start_run(db: Database, source_id: int | None = None, *, role: str = "crawl") -> int:
+    now = utcnow()
     with db.transaction() as session:
-        run = CrawlRun(source_id=source_id, pid=os.getpid(), status="running")
+        run = CrawlRun(source_id=source_id, pid=os.getpid(), host=socket.gethostname()[:255], role=role,
+                       status="running", started_at=now, heartbeat_at=now)
         session.add(run)
         session.flush()
         return run.id
 
 
-def add_stats(db: Database, run_id: int, stats: dict) -> None:
-    """Add one spider's Scrapy stats to its run (a run may hold several spiders)."""
+def heartbeat(db: Database, run_id: int, stats: dict, *, final: bool = False) -> None:
+    """A running engine's figures so far (Scrapy's stats, absolute), and the sign it is alive.
+    ``final``: its last figures; a run that could archive nothing because every write failed is
+    then marked to close as 'failed', and a crawl that did not finish says why."""
     with db.transaction() as session:
         run = session.get(CrawlRun, run_id)
         if run is None:
             return
-        for key, column in STAT_COLUMNS.items():
-            setattr(run, column, getattr(run, column) + int(stats.get(key, 0) or 0))
+        for column in set(STAT_COLUMNS.values()):
+            setattr(run, column, sum(int(stats.get(k, 0) or 0) for k, c in STAT_COLUMNS.items() if c == column))
+        dropped = {k[len(DROP_PREFIX):]: v for k, v in stats.items() if k.startswith(DROP_PREFIX)}
+        run.dropped = json.dumps(dropped, sort_keys=True) if dropped else None
         failures = int(stats.get("newsarchive/archive_failures", 0) or 0)
         if failures:
             run.error = f"{failures} write(s) to the archive failed"
-            if not (run.new_articles + run.new_revisions + run.duplicates):
-                run.status = "failed"  # nothing could be archived at all
-        dropped = json.loads(run.dropped) if run.dropped else {}
-        for key, count in stats.items():
-            if key.startswith(DROP_PREFIX):
-                reason = key[len(DROP_PREFIX):]
-                dropped[reason] = dropped.get(reason, 0) + count
-        run.dropped = json.dumps(dropped, sort_keys=True) if dropped else None
-        if stats.get("finish_reason") not in (None, "finished"):
-            run.error = f"spider closed: {stats.get('finish_reason')}"
+        if final and failures and not (run.new_articles + run.new_revisions + run.duplicates):
+            run.status = "failed"  # nothing could be archived at all: close_run keeps it
+        # a long-running engine's life ends with "shutdown" (SIGTERM): no error; a one-shot crawl's
+        # ends with "finished" unless it was cut short
+        ends = ("finished", "shutdown") if run.role in LONG_RUNNING else ("finished",)
+        if final and stats.get("finish_reason") not in (None, *ends):
+            run.error = run.error or f"crawl closed: {stats.get('finish_reason')}"
+        run.heartbeat_at = utcnow()
+
+
+LONG_RUNNING = ("schedule", "worker")
 
 
 def close_run(db: Database, run_id: int, *, status: str, error: str | None = None) -> None:
-    """Mark the run finished. A run whose spiders counted errors is 'partial'; 'failed' when it
-    could archive nothing at all (add_stats said so)."""
+    """Mark the run finished. A run that counted errors is 'partial'; 'failed' when it could
+    archive nothing at all (its final heartbeat said so)."""
     with db.transaction() as session:
         run = session.get(CrawlRun, run_id)
         if run is None:
@@ -86,9 +100,20 @@ def recent_runs(session: Session, limit: int = 10) -> list[CrawlRun]:
     return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)))
 
 
+def is_alive(run: CrawlRun, alive: Alive, now: datetime | None = None) -> bool:
+    """Whether a 'running' run's engine still runs. On this host its process tells at once (a
+    killed crawl is known the moment it died); elsewhere its heartbeat does; old runs (no
+    host) by ``alive``."""
+    if run.host == socket.gethostname()[:255] or run.host is None:
+        return alive(run.pid)
+    if run.heartbeat_at is not None:
+        return run.heartbeat_at > (now or utcnow()) - timedelta(seconds=STALE_SECONDS)
+    return alive(run.pid)
+
+
 def shown_status(run: CrawlRun, *, alive: Alive) -> str:
-    """The run's status, with 'running' runs whose process is gone shown as 'abandoned'."""
-    if run.status == "running" and not alive(run.pid):
+    """The run's status, with 'running' runs whose engine is gone shown as 'abandoned'."""
+    if run.status == "running" and not is_alive(run, alive):
         return "abandoned"
     return run.status
 
@@ -100,15 +125,20 @@ def abandon_dead_runs(db: Database, *, alive: Alive) -> list[int]:
 
 def abandon_runs_of(db: Database, pids: set[int]) -> list[int]:
     """Close the 'running' runs of these processes as 'abandoned' (a supervisor killed them)."""
-    return _abandon(db, select(CrawlRun).where(CrawlRun.status == "running", CrawlRun.pid.in_(pids)),
-                    alive=lambda pid: False)
+    with db.transaction() as session:
+        query = select(CrawlRun).where(CrawlRun.status == "running", CrawlRun.pid.in_(pids))
+        closed = [run for run in session.scalars(query)]
+        for run in closed:
+            run.status, run.finished_at = "abandoned", utcnow()
+            run.error = run.error or "process ended without closing the run (killed?)"
+        return [run.id for run in closed]
 
 
 def _abandon(db: Database, query, alive: Alive) -> list[int]:
     with db.transaction() as session:
         closed = []
         for run in session.scalars(query):
-            if not alive(run.pid):
+            if not is_alive(run, alive):
                 run.status = "abandoned"
                 run.finished_at = utcnow()
                 run.error = run.error or "process ended without closing the run (killed?)"
