@@ -16,35 +16,61 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import load_object
 from sqlalchemy.exc import SQLAlchemyError
+from twisted.internet.task import LoopingCall
 
 from archive import runs
 from archive.db import first_line
+from crawler.archive_io import archive_io_for
 from crawler.archive_link import database_for, run_id_for
 
 logger = logging.getLogger(__name__)
 
 
 class RunRecorder:
-    """Write the run's request, 304, article and drop counts to its crawl_runs row on close."""
+    """This crawl's run in the archive (crawl_runs): its figures and a heartbeat every
+    NEWSARCHIVE_HEARTBEAT_SECONDS while it runs (written off the reactor thread), the final figures
+    when it closes. The run is the engine's (`newsarchive crawl`, `schedule`, `worker` start it and
+    close it); a plain `scrapy crawl` gets a run of its own, opened and closed here."""
 
-    def __init__(self, crawler, run_id: int):
+    def __init__(self, crawler, run_id: int | None):
         self.crawler = crawler
         self.run_id = run_id
+        self.owned = run_id is None
+        self.every = crawler.settings.getfloat("NEWSARCHIVE_HEARTBEAT_SECONDS", runs.HEARTBEAT_SECONDS)
+        self._loop: LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        run_id = run_id_for(crawler)
-        if run_id is None:
-            raise NotConfigured("no NEWSARCHIVE_RUN_ID: run through `newsarchive crawl`")
-        ext = cls(crawler, run_id)
+        ext = cls(crawler, run_id_for(crawler))
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
+    @property
+    def db(self):
+        return database_for(self.crawler)
+
+    def spider_opened(self, spider):
+        if self.owned:
+            self.run_id = runs.start_run(self.db, role="scrapy")
+        self._loop = LoopingCall(self.beat)
+        self._loop.start(self.every, now=False)
+
+    def beat(self) -> None:
+        archive_io_for(self.crawler).write_later(runs.heartbeat, self.db, self.run_id,
+                                                 dict(self.crawler.stats.get_stats()), what="the run's heartbeat")
+
     def spider_closed(self, spider, reason):
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        if self.run_id is None:
+            return
         stats = dict(self.crawler.stats.get_stats(), finish_reason=reason)
         try:
-            runs.add_stats(database_for(self.crawler), self.run_id, stats)
-        except SQLAlchemyError as exc:  # the run is closed as failed by the runner, or shown abandoned
+            runs.heartbeat(self.db, self.run_id, stats, final=True)
+            if self.owned:
+                runs.close_run(self.db, self.run_id, status="ok" if reason == "finished" else "failed")
+        except SQLAlchemyError as exc:  # the run is closed as failed by the engine, or shown abandoned
             logger.error("could not record the run's figures: %s", first_line(exc))
 
 

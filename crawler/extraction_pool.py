@@ -85,6 +85,14 @@ class ExtractionPool:
         future.add_done_callback(done)
         return result
 
+    def extract_waiting(self, body: bytes, url: str, **kwargs):
+        """The page's Article, waited for in the calling thread (never the reactor's: the archive's
+        writer thread re-cleans stored pages this way). Raises ExtractionFailed."""
+        try:
+            return self._pool.schedule(self.function, args=(body, url, kwargs), timeout=self.timeout).result()
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes an ExtractionFailed
+            raise _failure(exc, self.timeout) from None
+
     def close(self) -> None:
         """Stop the workers (pages in flight are abandoned: their URLs stay pending)."""
         self._pool.stop()

@@ -14,6 +14,17 @@ class PageItem(scrapy.Item):
     feed_date = scrapy.Field()  # the date a feed or sitemap gave for this URL
     drop_selectors = scrapy.Field()  # CSS selectors a site spider knows are furniture
     article = scrapy.Field()  # crawler.extract.Article, set by ExtractPipeline
+    lines = scrapy.Field()  # {fingerprint: line} of the page's text before learned furniture, for learning
+    extraction_error = scrapy.Field()  # why the extraction pool abandoned the page
+    # set once archived, and what Scrapy's feed exports write (FEED_EXPORT_FIELDS): never the bytes
+    canonical_url = scrapy.Field()
+    outcome = scrapy.Field()  # new, duplicate, revision
+    title = scrapy.Field()
+    text = scrapy.Field()
+    author = scrapy.Field()
+    published = scrapy.Field()
+    language = scrapy.Field()
+    site = scrapy.Field()
 
     def __repr__(self):
         # Scrapy logs dropped items with repr(): never dump the page body into the log.

@@ -1,4 +1,5 @@
-"""Downloader and spider middlewares: the SSRF guard's request checks, archive failures as errors."""
+"""Downloader and spider middlewares: the SSRF guard's request checks, archive failures as errors,
+the requests of polls the long-running engine cancelled."""
 
 from __future__ import annotations
 
@@ -100,3 +101,26 @@ class ArchiveFailures:
         self.stats.inc_value("newsarchive/archive_failures")
         logger.error("archive write failed while handling %s: %s", response.url, first_line(exception))
         return []
+
+
+POLL_META = "newsarchive_poll"  # request.meta: the source id of the poll a request belongs to
+
+
+class CancelledPolls:
+    """Downloader middleware: drops the requests of a poll the engine cancelled at its time limit."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        engine = getattr(self.crawler, "_newsarchive_engine", None)
+        source_id = request.meta.get(POLL_META)
+        if source_id is None and "depth" in request.cb_kwargs:  # a child sitemap, a listing page
+            source_id = request.cb_kwargs.get("source_id")
+        if engine is not None and source_id is not None and source_id in engine.cancelled:
+            raise IgnoreRequest(f"the poll of source {source_id} was cancelled at its time limit")
+        return None

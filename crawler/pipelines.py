@@ -1,12 +1,19 @@
-"""Item pipelines: extract the clean article from a fetched page, then archive it.
+"""Item pipelines: extract the clean article from a fetched page (in the extraction pool), then
+archive it (in a batch).
+
+Nothing here holds the reactor thread for long: pages are extracted by worker processes
+(crawler/extraction_pool.py) and written in batches by the archive's writer thread
+(crawler/batch_writer.py); each item waits for its own outcome as a Deferred.
 
 Rejected items raise named DropItem subclasses, so Scrapy's stats count drops per reason
-(``item_dropped_reasons_count/Blocked``...), which `stats` shows to operators.
+(``item_dropped_reasons_count/Blocked``...), which `stats` shows to operators. Every rejection is
+also written with the batch (the frontier counts a failed attempt; a block adds a blocked fetch).
 
 Learned furniture (archive/furniture.py): the page is extracted once without it, its lines are
-kept aside for learning, and the site's furniture lines are then filtered out by fingerprint
-(the same as passing ``furniture=`` to `extract`). When a NEW article has been archived its
-lines are counted; when that makes new furniture, the site's affected articles are re-cleaned.
+kept for learning, and the site's known furniture is removed by fingerprint. The batch counts
+the lines of its new pages and returns the lines that became furniture; the site's older
+articles holding them are then re-cleaned (archive/reclean.py), in the writer thread, with the
+extraction pool doing the extracting.
 """
 
 from __future__ import annotations
@@ -15,14 +22,20 @@ import logging
 from dataclasses import replace
 
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive import frontier, furniture, runs
-from archive.db import first_line
-from archive.store import ArticleFields, Outcome, Page, save_article
+from archive import frontier, furniture
+from archive.batch import BatchItem, Rejected, SavedBatch
+from archive.db import Database, first_line
+from archive.reclean import reclean
+from archive.store import ArticleFields, Outcome, Page
 from archive.text import line_fingerprint
+from crawler.archive_io import archive_io_for
 from crawler.archive_link import database_for, run_id_for
+from crawler.batch_writer import BatchWriter
 from crawler.extract import Article, extract
+from crawler.extraction_pool import ExtractionFailed, ExtractionPool
 from crawler.site_selectors import site_drop_selectors
 from crawler.stored_pages import stored_page_text
 
@@ -43,6 +56,10 @@ class Blocked(DropItem):
     """The server answered with a challenge, consent or login wall instead of the article."""
 
 
+class ExtractionAbandoned(DropItem):
+    """The extraction of the page took too long, ran out of memory or crashed its worker."""
+
+
 class UnchangedArticle(DropItem):
     """Re-fetched, and the clean text is the same as the archived revision."""
 
@@ -52,26 +69,13 @@ class ArchiveWriteFailed(DropItem):
 
 
 class SiteFurniture:
-    """The learned furniture of the sites one crawl meets, shared by the two pipelines."""
+    """The learned furniture of the sites one crawl meets: known lines removed from new pages, and
+    a site's older articles re-cleaned when a batch made new furniture."""
 
-    def __init__(self, crawler, refresh_items: int):
-        self.crawler = crawler
-        self.refresh_items = max(1, refresh_items)
+    def __init__(self, db: Database, refresh_items: int, pool: ExtractionPool | None):
+        self.db, self.refresh_items, self.pool = db, max(1, refresh_items), pool
         self._sets: dict[str, frozenset[int]] = {}
         self._uses: dict[str, int] = {}
-        self._pending: dict[int, tuple[str, dict[int, str]]] = {}  # id(item) -> (site, page lines)
-
-    @classmethod
-    def for_crawler(cls, crawler) -> SiteFurniture:
-        shared = getattr(crawler, "_newsarchive_furniture", None)
-        if shared is None:
-            refresh = crawler.settings.getint("NEWSARCHIVE_FURNITURE_REFRESH_ITEMS", FURNITURE_REFRESH_ITEMS)
-            shared = crawler._newsarchive_furniture = cls(crawler, refresh)
-        return shared
-
-    @property
-    def db(self):
-        return database_for(self.crawler)
 
     def fingerprints(self, site: str) -> frozenset[int]:
         uses = self._uses.get(site, 0)
@@ -85,55 +89,52 @@ class SiteFurniture:
             self._sets[site] = furniture.furniture_fingerprints(session, site)
         self._uses[site] = 0
 
-    def clean(self, item, article: Article) -> Article:
-        """Keep the page's lines aside for learning; return the article without the site's furniture."""
+    def clean(self, article: Article) -> tuple[Article, dict[int, str]]:
+        """The article without the site's known furniture, and its full lines (for learning)."""
         lines: dict[int, str] = {}
         for line in article.text.splitlines():
             lines.setdefault(line_fingerprint(line), line)
-        if len(self._pending) > 10_000:  # items dropped by a pipeline in between: forget the oldest
-            self._pending.pop(next(iter(self._pending)))
-        self._pending[id(item)] = (article.site, lines)
         known = self.fingerprints(article.site) if lines else frozenset()
         if not known.intersection(lines):
-            return article
+            return article, lines
         kept = [line for line in article.text.splitlines() if line_fingerprint(line) not in known]
-        self.crawler.stats.inc_value("newsarchive/furniture/lines_removed", len(article.text.splitlines()) - len(kept))
-        return replace(article, text="\n".join(kept))
+        return replace(article, text="\n".join(kept)), lines
 
-    def take(self, item) -> tuple[str, dict[int, str]] | None:
-        return self._pending.pop(id(item), None)
-
-    def learn(self, site: str, lines: dict[int, str]) -> None:
-        """Count a newly archived page's lines; re-clean the site's articles if furniture grew."""
-        if not lines:
-            return
-        now = furniture.learn_page(self.db, site, lines)
-        new = now - self._sets.get(site, frozenset())
-        if not new:
-            return
-        self._load(site)
-        self.crawler.stats.inc_value("newsarchive/furniture/learned", len(new))
-        logger.info("%s: %d new furniture line(s): %s", site, len(new),
-                    "; ".join(repr(lines[fp][:60]) for fp in new))
-        summary = furniture.reclean(
-            self.db, site, [lines[fp] for fp in new], self._reextract_for(site),
-            affected=lambda text: any(line_fingerprint(line) in new for line in text.splitlines()))
-        self.crawler.stats.inc_value("newsarchive/furniture/recleaned", summary.changed)
-        if summary.truncated:
-            logger.warning("%s: re-cleaned the first %d articles holding the new furniture only", site,
-                           summary.checked)
-        if summary.errors:
-            logger.warning("%s: %d stored page(s) could not be re-extracted", site, summary.errors)
+    def learned(self, batch: SavedBatch) -> None:
+        """After a batch (in the writer thread): re-clean each site's articles holding its new lines."""
+        for site, new in batch.new_furniture.items():
+            self._load(site)
+            logger.info("%s: %d new furniture line(s): %s", site, len(new),
+                        "; ".join(repr(line[:60]) for line in new.values()))
+            summary = reclean(self.db, site, list(new.values()), self._reextract_for(site),
+                              affected=lambda text: any(line_fingerprint(line) in new for line in text.splitlines()))
+            if summary.truncated:
+                logger.warning("%s: re-cleaned the first %d articles holding the new furniture only", site,
+                               summary.checked)
 
     def _reextract_for(self, site: str):
-        spider = getattr(self.crawler, "spider", None)
-        selectors_for = getattr(spider, "page_drop_selectors", site_drop_selectors)
+        extractor = self.pool.extract_waiting if self.pool is not None else extract
 
         def reextract(body, url, headers, fetched_at):
             return stored_page_text(body, url, headers, fetched_at, furniture=self._sets.get(site, frozenset()),
-                                    selectors_for=selectors_for)
+                                    selectors_for=site_drop_selectors, extractor=extractor)
 
         return reextract
+
+
+def shared(crawler) -> tuple[ExtractionPool | None, SiteFurniture]:
+    """The crawler's extraction pool (None: extraction inline, NEWSARCHIVE_EXTRACT_PROCESSES=0) and
+    its furniture, made once for both pipelines."""
+    made = getattr(crawler, "_newsarchive_extraction", None)
+    if made is None:
+        settings = crawler.settings
+        inline = settings.get("NEWSARCHIVE_EXTRACT_PROCESSES") in (0, "0")
+        from twisted.internet import reactor  # the one Scrapy installed (never before it does)
+
+        pool = None if inline else ExtractionPool.from_settings(settings, reactor)
+        refresh = settings.getint("NEWSARCHIVE_FURNITURE_REFRESH_ITEMS", FURNITURE_REFRESH_ITEMS)
+        made = crawler._newsarchive_extraction = (pool, SiteFurniture(database_for(crawler), refresh, pool))
+    return made
 
 
 class ExtractPipeline:
@@ -145,17 +146,31 @@ class ExtractPipeline:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def process_item(self, item, spider=None):
-        article = extract(
-            item["body"],
-            item.get("final_url") or item["url"],
-            encoding=item.get("encoding"),
-            feed_date=item.get("feed_date"),
-            drop_selectors=tuple(item.get("drop_selectors") or ()),
-        )  # learned furniture is removed below, after keeping the full lines for learning
+    def open_spider(self, spider=None):
+        self.pool, self.furniture = shared(self.crawler)
+
+    def close_spider(self, spider=None):
+        if self.pool is not None:
+            self.pool.close()
+
+    async def process_item(self, item, spider=None):
+        url = item.get("final_url") or item["url"]
+        options = {"encoding": item.get("encoding"), "feed_date": item.get("feed_date"),
+                   "drop_selectors": tuple(item.get("drop_selectors") or ())}
+        try:
+            if self.pool is None:
+                article = extract(item["body"], url, **options)
+            else:
+                article = await maybe_deferred_to_future(self.pool.extract(item["body"], url, **options))
+        except ExtractionFailed as exc:
+            self.crawler.stats.inc_value(f"newsarchive/extraction_failed/{exc.reason}")
+            logger.warning("extraction of %s abandoned: %s", url, exc)
+            item["extraction_error"] = str(exc)
+            return item
+        lines: dict[int, str] = {}
         if self.learning and not article.blocked:
-            article = SiteFurniture.for_crawler(self.crawler).clean(item, article)
-        item["article"] = article
+            article, lines = self.furniture.clean(article)
+        item["article"], item["lines"] = article, lines
         return item
 
 
@@ -169,46 +184,71 @@ class ArchivePipeline:
         return cls(crawler)
 
     def open_spider(self, spider=None):
-        self.db = database_for(self.crawler)
+        from twisted.internet import reactor  # the one Scrapy installed (never before it does)
+
+        settings = self.crawler.settings
+        _, site_furniture = shared(self.crawler)
         self.run_id = run_id_for(self.crawler)
-        self.furniture = SiteFurniture.for_crawler(self.crawler)
+        self.writer = BatchWriter(database_for(self.crawler), archive_io_for(self.crawler), reactor,
+                                  size=settings.getint("NEWSARCHIVE_BATCH_SIZE", 50),
+                                  wait=settings.getfloat("NEWSARCHIVE_BATCH_WAIT", 0.25),
+                                  on_batch=site_furniture.learned)
 
-    def process_item(self, item, spider=None):
+    async def close_spider(self, spider=None):
+        await maybe_deferred_to_future(self.writer.close())
+
+    async def process_item(self, item, spider=None):
+        entry, drop = self._entry(item)
         try:
-            return self._archive(item)
+            result = await maybe_deferred_to_future(self.writer.add(entry))
         except (SQLAlchemyError, OSError) as exc:
-            # One line per page, counted as a run error; the frontier still holds the URL as pending.
-            self.stats.inc_value("newsarchive/errors")
-            self.stats.inc_value("newsarchive/archive_failures")
-            logger.error("could not archive %s: %s", item["url"], first_line(exc))
-            raise ArchiveWriteFailed(f"archive write failed: {item['url']}", log_level="DEBUG") from None
+            return self._failed(item, first_line(exc))
+        if drop is not None:
+            raise drop
+        if not result.ok:
+            return self._failed(item, result.error or "refused")
+        saved = result.saved
+        self.stats.inc_value(f"newsarchive/articles/{saved.outcome.value}")
+        article: Article = item["article"]
+        item.update(canonical_url=saved.canonical_url, outcome=saved.outcome.value, title=article.title,
+                    text=article.text, author=article.author, published=article.published,
+                    language=article.language, site=article.site)  # what `scrapy crawl -O` exports
+        if saved.outcome is Outcome.UNCHANGED:
+            raise UnchangedArticle(f"unchanged: {saved.canonical_url}", log_level="DEBUG")
+        logger.info("archived %s (%s, revision %d)", saved.canonical_url, saved.outcome.value, saved.revision)
+        return item
 
-    def _archive(self, item):
-        page_lines = self.furniture.take(item)
-        article = item["article"]
+    def _failed(self, item, reason: str):
+        # One line per page, counted as a run error; the frontier still holds the URL as pending.
+        self.stats.inc_value("newsarchive/errors")
+        self.stats.inc_value("newsarchive/archive_failures")
+        logger.error("could not archive %s: %s", item["url"], reason)
+        spider = self.crawler.spider  # its claim given back: the next poll or run fetches it again
+        archive_io_for(self.crawler).write_later(frontier.release, database_for(self.crawler), spider.holder,
+                                                 [item["url"]], what=f"the claim on {item['url']}")
+        raise ArchiveWriteFailed(f"archive write failed: {item['url']}", log_level="DEBUG")
+
+    def _entry(self, item) -> tuple[BatchItem | Rejected, DropItem | None]:
+        """What the batch writes for this page, and the drop to raise once it is written."""
         url = item["url"]
+        if item.get("extraction_error"):
+            why = item["extraction_error"]
+            return (Rejected(url, f"extraction abandoned: {why}"),
+                    ExtractionAbandoned(f"extraction abandoned ({why}): {url}", log_level="INFO"))
+        article: Article = item["article"]
         if article.blocked:
-            runs.record_blocked(self.db, url=url, site=article.site, reason=article.blocked,
-                                status=item.get("status"), run_id=self.run_id)
-            frontier.mark_failed(self.db, url, f"blocked: {article.blocked}")
-            raise Blocked(f"{article.blocked}: {url}", log_level="INFO")
+            return (Rejected(url, f"blocked: {article.blocked}", blocked=article.blocked, site=article.site,
+                             status=item.get("status"), run_id=self.run_id),
+                    Blocked(f"{article.blocked}: {url}", log_level="INFO"))
         if not article.text.strip():
-            frontier.mark_failed(self.db, url, "no article text")
-            raise EmptyBody(f"no article text: {url}", log_level="INFO")
+            return Rejected(url, "no article text"), EmptyBody(f"no article text: {url}", log_level="INFO")
         if article.rejected:
-            frontier.mark_failed(self.db, url, f"not an article: {article.rejected}")
-            raise NotAnArticle(f"not an article ({article.rejected}): {url}", log_level="INFO")
+            return (Rejected(url, f"not an article: {article.rejected}"),
+                    NotAnArticle(f"not an article ({article.rejected}): {url}", log_level="INFO"))
         page = Page(url=url, final_url=item.get("final_url"), status=item["status"],
                     headers=item["headers"], body=item["body"])
         fields = ArticleFields(text=article.text, title=article.title, author=article.author,
                                published=article.published, updated=article.updated,
                                language=article.language, canonical_url=article.canonical_url)
-        saved = save_article(self.db, page, fields, source_id=item.get("source_id"))
-        frontier.mark_done(self.db, url)
-        self.stats.inc_value(f"newsarchive/articles/{saved.outcome.value}")
-        if saved.outcome is Outcome.NEW and page_lines:
-            self.furniture.learn(*page_lines)  # each page once: when its URL is first archived
-        if saved.outcome is Outcome.UNCHANGED:
-            raise UnchangedArticle(f"unchanged: {saved.canonical_url}", log_level="DEBUG")
-        logger.info("archived %s (%s, revision %d)", saved.canonical_url, saved.outcome.value, saved.revision)
-        return item
+        return BatchItem(page, fields, source_id=item.get("source_id"), frontier_url=url,
+                         lines=item.get("lines") or {}, site=article.site), None

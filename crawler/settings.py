@@ -50,6 +50,9 @@ REMOTE_CONTROL_ENABLED = False
 TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
+# `scrapy crawl feeds -O items.jsonl` writes the archived articles' fields, never the raw page bytes
+FEED_EXPORT_FIELDS = ["url", "canonical_url", "outcome", "title", "text", "author", "published", "language", "site",
+                      "status"]
 
 # A crawler runs for months: robots.txt rules expire, the duplicate filter has a ceiling.
 DUPEFILTER_CLASS = "crawler.longrun.BoundedDupeFilter"
@@ -60,6 +63,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateNetworkGuard": 50,
     # After HttpProxyMiddleware (750) has decided whether a request goes through a proxy.
     "crawler.middlewares.ProxiedTargetGuard": 760,
+    # The long-running engine's polls that ran over their time limit (crawler/engine.py).
+    "crawler.middlewares.CancelledPolls": 55,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.middlewares.ArchiveFailures": 950,

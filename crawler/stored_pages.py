@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from crawler.extract import extract
+from crawler.extract import Article, extract
 from crawler.headers import charset_of
 from crawler.site_selectors import site_drop_selectors
 
@@ -19,8 +19,10 @@ SelectorsFor = Callable[[str, "datetime | None"], tuple[str, ...]]  # (url, craw
 
 def stored_page_text(body: bytes, url: str, headers: list[tuple[str, str]], fetched_at: datetime | None = None,
                      *, furniture: frozenset[int] = frozenset(),
-                     selectors_for: SelectorsFor = site_drop_selectors) -> str | None:
-    """The clean text of a stored page, or None when it is a block page or has no text."""
-    article = extract(body, url, encoding=charset_of(headers), furniture=furniture,
-                      drop_selectors=tuple(selectors_for(url, fetched_at)))
+                     selectors_for: SelectorsFor = site_drop_selectors,
+                     extractor: Callable[..., Article] = extract) -> str | None:
+    """The clean text of a stored page, or None when it is a block page or has no text.
+    ``extractor``: crawler.extract.extract, or a pool's (the crawl re-cleans in its workers)."""
+    article = extractor(body, url, encoding=charset_of(headers), furniture=furniture,
+                        drop_selectors=tuple(selectors_for(url, fetched_at)))
     return None if article.blocked or not article.text.strip() else article.text

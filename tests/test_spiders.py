@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 
 from archive.db import Database
 from archive.models import Article, Revision, Source
-from crawler import runner
 from crawler.spiders.site_base import Selectors, SiteSpider
 from crawler.spiders.sitemap import parse_sitemap, sitemaps_in_robots
 from crawler.spiders.vudailleurs import VudailleursSpider
@@ -70,6 +69,9 @@ def test_parse_sitemap_prefers_the_news_publication_date():
                          b"</url></urlset>")[1] in ({}, {"": None})
     assert sitemaps_in_robots("User-agent: *\nSitemap: https://a.example/s.xml\nsitemap:https://a.example/n.xml") == [
         "https://a.example/s.xml", "https://a.example/n.xml"]
+    # relative Sitemap lines are joined to the robots.txt URL, repeated ones listed once
+    assert sitemaps_in_robots("Sitemap: /news.xml\nSitemap: /news.xml\n", "https://a.example/robots.txt") == [
+        "https://a.example/news.xml"]
 
 
 def test_sitemap_spider_follows_robots_txt_and_indexes(site, sqlite_url):
@@ -157,7 +159,7 @@ def test_a_source_added_with_a_spider_is_crawled_by_it(site, sqlite_url):
     db = Database(sqlite_url)
     with db.session() as session:
         source = session.scalars(select(Source)).one()
-        assert runner.jobs_for_sources([source]) == [runner.Job("vudailleurs", {"sources": str(source.id)})]
+        assert source.spider == "vudailleurs"
     db.dispose()
     crawl(sqlite_url, check=True)
     assert archived_paths(sqlite_url, site) == DEMO_ARTICLES

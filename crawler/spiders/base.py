@@ -3,8 +3,13 @@ and recording each poll of a source.
 
 A spider polls sources of the kinds its mixins know (crawler/spiders/feeds.py ``FeedPolling``,
 sitemap.py ``SitemapReading``, site.py ``LinkFollowing``): for a source of kind K, ``poll_K(source)``
-gives the poll's first request. The URLs a poll finds go to the frontier before the poll is
-recorded, so a crawl killed in between still fetches them next time.
+gives the poll's first request. The URLs a poll finds go to the frontier, and are claimed by this
+crawl, before the poll is recorded and before any of them is fetched: a crawl killed in between
+still fetches them next time, and two crawls of one archive never fetch the same URL at once.
+
+The archive is read and written off the reactor thread (crawler/archive_io.py): callbacks that
+need it are coroutines; each recorded poll is announced with the ``poll_recorded`` signal
+(crawler/signals.py), which the long-running engine follows.
 """
 
 from __future__ import annotations
@@ -13,23 +18,31 @@ import logging
 import re
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, AsyncIterator, Mapping
 
 import scrapy
+from scrapy.utils.defer import maybe_deferred_to_future
+from sqlalchemy import select
+from twisted.internet.defer import Deferred, succeed
 
-from archive import frontier, polling
+from archive import frontier, lease, polling
 from archive.lookup import archived_urls
-from archive.models import Source, utcnow
+from archive.models import FrontierURL, Source, utcnow
 from archive.sources import list_sources
 from archive.urls import InvalidURL
+from crawler.archive_io import archive_io_for
 from crawler.archive_link import database_for
 from crawler.headers import charset_of
 from crawler.items import PageItem
 from crawler.netguard import PrivateNetworkRefused, check_public, private_networks_allowed
 from crawler.polls import FailedPoll, failed_poll, policy_from_settings
+from crawler.signals import poll_recorded
 from crawler.site_selectors import site_drop_selectors
 
 logger = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 1800.0  # a URL this crawl queued is its own for this long (renewed while it waits)
+RESUME_BATCH = 500
 
 
 class ArchiveSpider(scrapy.Spider):
@@ -52,17 +65,30 @@ class ArchiveSpider(scrapy.Spider):
         return database_for(self.crawler)
 
     @cached_property
+    def io(self):
+        return archive_io_for(self.crawler)
+
+    @cached_property
+    def holder(self) -> str:
+        """Who claims this crawl's URLs in the frontier (the engine names it; else host:pid:random)."""
+        return self.crawler.settings.get("NEWSARCHIVE_HOLDER") or lease.new_holder()
+
+    @cached_property
+    def claim_seconds(self) -> float:
+        return self.crawler.settings.getfloat("NEWSARCHIVE_CLAIM_SECONDS", CLAIM_SECONDS)
+
+    @cached_property
     def poll_policy(self) -> polling.PollPolicy:
         return policy_from_settings(self.crawler.settings)
 
     # -- polls -------------------------------------------------------------------------------
     async def start(self):
-        sources = self.selected_sources()
+        sources = await maybe_deferred_to_future(self.io.read(self.selected_sources))
         for source in sources or self.unregistered_sources():
             request = self.poll_request(source)
             if request is not None:
                 yield request
-        for request in self.resume_pending([s.id for s in sources]):
+        async for request in self.resume_pending([s.id for s in sources]):
             yield request
 
     def selected_sources(self) -> list[Source]:
@@ -84,15 +110,24 @@ class ArchiveSpider(scrapy.Spider):
             return None
         return poll(source)
 
-    def record_poll(self, source_id: int | None, failure: FailedPoll | None = None, **success) -> None:
-        """Record a poll of a source: a success (archive.polling.record_success's fields) or a failure.
-        Polls of unregistered sources (no id) are not recorded."""
+    def record_poll(self, source_id: int | None, failure: FailedPoll | None = None, **success) -> Deferred:
+        """Record a poll of a source (a success with archive.polling.record_success's fields, or a
+        failure) in the archive's writer thread, then announce it (``poll_recorded``). Polls of
+        unregistered sources (no id) are not recorded."""
         if source_id is None:
-            return
+            return succeed(None)
+        recorded = self.io.write(self._record_poll, source_id, failure, success)
+        recorded.addCallback(lambda next_poll: self.crawler.signals.send_catch_log(
+            signal=poll_recorded, spider=self, source_id=source_id, failure=failure, next_poll=next_poll,
+            new_items=success.get("new_items", 0), not_modified=success.get("not_modified", False)))
+        return recorded
+
+    def _record_poll(self, source_id: int, failure: FailedPoll | None, success: dict) -> datetime | None:
+        """In the writer thread; returns the source's next poll time."""
         with self.db.transaction() as session:
             source = session.get(Source, source_id)
             if source is None:
-                return
+                return None
             was_enabled = source.enabled
             if failure is None:
                 polling.record_success(session, source, policy=self.poll_policy, **success)
@@ -101,6 +136,7 @@ class ArchiveSpider(scrapy.Spider):
                                        retry_after=failure.retry_after, policy=self.poll_policy)
             if was_enabled and not source.enabled:
                 logger.error("source %s disabled: %s", source.url, source.disabled_reason)
+            return source.next_poll_at
 
     def poll_failed(self, failure, what: str, *, later_are_errors: bool = True) -> None:
         """Errback of a poll's requests: log and count the failure, and record it on the source when
@@ -116,14 +152,30 @@ class ArchiveSpider(scrapy.Spider):
         if first:
             self.record_poll(request.cb_kwargs.get("source_id"), failed)
 
+    async def closed(self, reason: str) -> None:
+        """Give back the claims this crawl still holds (pages it could not archive, requests it
+        never made), after the writes before it: the next crawl fetches them at once, not when
+        the claims expire."""
+        await maybe_deferred_to_future(self.io.write_later(frontier.release, self.db, self.holder,
+                                                           what="the end of this crawl's claims"))
+
     # -- links and the frontier --------------------------------------------------------------
-    def resume_pending(self, source_ids: list[int]):
-        """Requests for every URL an earlier run discovered but did not archive, read in batches
-        as the crawl asks for more (start requests are consumed lazily)."""
+    async def resume_pending(self, source_ids: list[int | None]) -> AsyncIterator[scrapy.Request]:
+        """Requests for every URL an earlier run discovered but did not archive (of these sources;
+        None: of any), claimed in batches as the crawl asks for more (start requests are
+        consumed lazily)."""
         for source_id in source_ids:
-            for entry in frontier.iter_pending(self.db, source_id=source_id):
-                self.crawler.stats.inc_value("newsarchive/resumed")
-                yield self.article_request(entry.url, entry.source_id, entry.feed_date)
+            after = 0
+            while True:
+                entries = await maybe_deferred_to_future(self.io.write(
+                    frontier.claim, self.db, self.holder, source_id=source_id, limit=RESUME_BATCH,
+                    ttl=self.claim_seconds, after_id=after))
+                if not entries:
+                    break
+                after = entries[-1].id
+                for entry in entries:
+                    self.crawler.stats.inc_value("newsarchive/resumed")
+                    yield self.article_request(entry.url, entry.source_id, entry.feed_date)
 
     @cached_property
     def allow_private(self) -> bool:
@@ -144,30 +196,45 @@ class ArchiveSpider(scrapy.Spider):
     def article_url_re(self) -> re.Pattern | None:
         return re.compile(self.article_url) if self.article_url else None
 
-    def is_article_url(self, url: str) -> bool:
-        return self.article_url_re is None or bool(self.article_url_re.search(url))
+    def article_pattern(self, source_id: int | None = None) -> re.Pattern | None:
+        """The pattern article URLs of this source match (None: any URL)."""
+        return self.article_url_re
 
-    def new_article_requests(self, found: Mapping[str, datetime | None], source_id: int | None):
-        """Queue the URLs not yet archived in the frontier, then request them.
+    def is_article_url(self, url: str, source_id: int | None = None) -> bool:
+        pattern = self.article_pattern(source_id)
+        return pattern is None or bool(pattern.search(url))
 
-        URLs that do not look like articles of this spider (``article_url``) are left out.
-        """
-        found = {url: date for url, date in found.items() if self.fetchable(url) and self.is_article_url(url)}
+    async def discover(self, found: Mapping[str, datetime | None], source_id: int | None
+                       ) -> tuple[int, list[scrapy.Request]]:
+        """The article links a poll found: put in the frontier and claimed (off the reactor), then
+        requested. Returns (how many were neither archived nor queued before, their requests).
+        Links that do not look like articles of this source (``article_pattern``) are left out."""
+        found = {url: date for url, date in found.items()
+                 if self.fetchable(url) and self.is_article_url(url, source_id)}
+        if not found:
+            return 0, []
+        new, claimed, known = await maybe_deferred_to_future(self.io.write(self._queue, found, source_id))
+        self.crawler.stats.inc_value("newsarchive/links_seen", len(found))
+        self.crawler.stats.inc_value("newsarchive/links_already_archived", known)
+        return new, [self.article_request(url, source_id, found[url]) for url in claimed]
+
+    def _queue(self, found: Mapping[str, datetime | None], source_id: int | None) -> tuple[int, list[str], int]:
+        """In the writer thread: (new links, the links this crawl claimed, links already archived)."""
         with self.db.session() as session:
             known = archived_urls(session, found)
-        fresh = {url: date for url, date in found.items() if url not in known}
-        self.crawler.stats.inc_value("newsarchive/links_seen", len(found))
-        self.crawler.stats.inc_value("newsarchive/links_already_archived", len(known))
+            fresh = {url: date for url, date in found.items() if url not in known}
+            queued = set(session.scalars(select_urls(fresh))) if fresh else set()
         frontier.enqueue(self.db, fresh.items(), source_id)
-        for url, date in fresh.items():
-            yield self.article_request(url, source_id, date)
+        claimed = frontier.claim_urls(self.db, self.holder, list(fresh), ttl=self.claim_seconds) if fresh else []
+        return len(set(fresh) - queued), claimed, len(known)
 
     # -- articles ----------------------------------------------------------------------------
     def drop_selectors_for(self, crawled: datetime | None = None) -> tuple[str, ...]:
         """The furniture selectors for a page crawled at that date (site spiders keep versions)."""
         return self.drop_selectors
 
-    def page_drop_selectors(self, url: str, crawled: datetime | None = None) -> tuple[str, ...]:
+    def page_drop_selectors(self, url: str, crawled: datetime | None = None,
+                            source_id: int | None = None) -> tuple[str, ...]:
         """This spider's selectors, else those of the named-site spider of the URL's site."""
         return self.drop_selectors_for(crawled) or site_drop_selectors(url, crawled)
 
@@ -188,7 +255,7 @@ class ArchiveSpider(scrapy.Spider):
             encoding=charset_of(headers),
             source_id=source_id,
             feed_date=feed_date,
-            drop_selectors=self.page_drop_selectors(response.url, utcnow()),
+            drop_selectors=self.page_drop_selectors(response.url, utcnow(), source_id),
         )
 
     def article_failed(self, failure):
@@ -196,7 +263,12 @@ class ArchiveSpider(scrapy.Spider):
         reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         self.crawler.stats.inc_value("newsarchive/article_errors")
         logger.warning("could not fetch %s: %s", request.url, reason)
-        frontier.mark_failed(self.db, request.url, reason)
+        self.io.write_later(frontier.mark_failed, self.db, request.url, reason, what=f"the failure of {request.url}")
+
+
+def select_urls(urls):
+    """The frontier entries among these URLs (pending, done or failed)."""
+    return select(FrontierURL.url).where(FrontierURL.url.in_(list(urls)))
 
 
 if TYPE_CHECKING:  # a mixin is checked as the spider it ends up in

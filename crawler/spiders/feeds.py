@@ -11,15 +11,13 @@ import hashlib
 import logging
 from calendar import timegm
 from datetime import datetime, timezone
-from typing import Mapping
 
 import feedparser
 import scrapy
-from sqlalchemy import select
+from scrapy.utils.defer import maybe_deferred_to_future
 
 from archive import polling
-from archive.lookup import archived_urls
-from archive.models import FrontierURL, Source
+from archive.models import Source
 from archive.urls import join_url
 from crawler.headers import max_age, response_header
 from crawler.polls import feed_hints, not_a_feed
@@ -46,11 +44,12 @@ class FeedPolling(SpiderMixin):
                               meta={"handle_httpstatus_list": [304], "dont_retry": True,
                                     "previous_body_hash": source.body_hash})
 
-    def parse_feed(self, response, source_id):
+    async def parse_feed(self, response, source_id):
         cache_control = response_header(response, b"Cache-Control")
         if response.status == 304:
             self.crawler.stats.inc_value("newsarchive/not_modified")
-            self.record_poll(source_id, not_modified=True, hints=polling.PollHints(max_age=max_age(cache_control)))
+            await maybe_deferred_to_future(self.record_poll(
+                source_id, not_modified=True, hints=polling.PollHints(max_age=max_age(cache_control))))
             return
         # Bytes, never a URL: feedparser must not fetch anything itself.
         parsed = feedparser.parse(response.body, response_headers={
@@ -59,35 +58,27 @@ class FeedPolling(SpiderMixin):
             failed = not_a_feed(getattr(parsed, "bozo_exception", "no entries"))
             self.crawler.stats.inc_value("newsarchive/errors")
             logger.error("source %s: %s", response.url, failed.error)
-            self.record_poll(source_id, failed)
+            await maybe_deferred_to_future(self.record_poll(source_id, failed))
             return
         body_hash = hashlib.sha256(response.body).hexdigest()
-        requests = []
+        requests: list[scrapy.Request] = []
         if body_hash == response.meta.get("previous_body_hash"):
             self.crawler.stats.inc_value("newsarchive/feed_unchanged")
             new_items = 0
         else:
             links = ((join_url(response.url, entry.link), entry) for entry in parsed.entries if entry.get("link"))
             found = {url: _entry_date(entry) for url, entry in links if url}
-            new_items = self.count_new(found)
-            requests = list(self.new_article_requests(found, source_id))  # in the frontier from here on
-        self.record_poll(source_id, etag=response_header(response, b"ETag"), body_hash=body_hash,
-                         last_modified=response_header(response, b"Last-Modified"), new_items=new_items,
-                         hints=feed_hints(parsed.feed, cache_control=cache_control))
+            new_items, requests = await self.discover(found, source_id)  # in the frontier from here on
+        await maybe_deferred_to_future(self.record_poll(
+            source_id, etag=response_header(response, b"ETag"), body_hash=body_hash,
+            last_modified=response_header(response, b"Last-Modified"), new_items=new_items,
+            hints=feed_hints(parsed.feed, cache_control=cache_control)))
         logger.info("source %s: %d entries, %d new", response.url, len(parsed.entries), new_items)
-        yield from requests
+        for request in requests:
+            yield request
 
     def feed_failed(self, failure):
         self.poll_failed(failure, "source")
-
-    def count_new(self, found: Mapping[str, datetime | None]) -> int:
-        """Article links neither archived nor already in the frontier: what this poll brought."""
-        found = {url: date for url, date in found.items() if self.is_article_url(url)}
-        with self.db.session() as session:
-            fresh = set(found) - archived_urls(session, found)
-            if fresh:
-                fresh -= set(session.scalars(select(FrontierURL.url).where(FrontierURL.url.in_(fresh))))
-        return len(fresh)
 
 
 class FeedSpider(FeedPolling, ArchiveSpider):

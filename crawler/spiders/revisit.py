@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import scrapy
+from scrapy.utils.defer import maybe_deferred_to_future
 
 from archive.revisits import due_for_revisit, mark_not_modified
 from crawler.spiders.base import ArchiveSpider
@@ -18,8 +19,7 @@ class RevisitSpider(ArchiveSpider):
         self.everything = str(all).lower() in ("1", "true", "yes")
 
     async def start(self):
-        with self.db.session() as session:
-            due = list(due_for_revisit(session, everything=self.everything))
+        due = await maybe_deferred_to_future(self.io.read(self._due))
         for article_id, url, etag, last_modified in due:
             headers = {}
             if etag:
@@ -30,9 +30,13 @@ class RevisitSpider(ArchiveSpider):
                                  cb_kwargs={"article_id": article_id}, dont_filter=True,
                                  meta={"handle_httpstatus_list": [304]})
 
+    def _due(self) -> list:
+        with self.db.session() as session:
+            return list(due_for_revisit(session, everything=self.everything))
+
     def parse_revisit(self, response, article_id):
         if response.status == 304:
             self.crawler.stats.inc_value("newsarchive/not_modified")
-            mark_not_modified(self.db, article_id)
+            self.io.write_later(mark_not_modified, self.db, article_id, what=f"the revisit of {response.url}")
             return
         yield from self.parse_article(response)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.defer import maybe_deferred_to_future
 
 from archive.models import Source
 from crawler.spiders.base import ArchiveSpider, SpiderMixin
@@ -57,19 +58,20 @@ class LinkFollowing(SpiderMixin):
                               cb_kwargs={"source_id": source_id, "depth": depth},
                               meta={"dont_retry": depth == 0, "listing_host": urlsplit(url).hostname})
 
-    def parse_listing(self, response, source_id, depth):
+    async def parse_listing(self, response, source_id, depth):
         if not hasattr(response, "text"):  # not HTML: nothing to follow
             return
         host = response.meta.get("listing_host") or urlsplit(response.url).hostname
         # filtered by hostname here: LinkExtractor's allow_domains compares host:port
         links = [link for link in LinkExtractor(unique=True).extract_links(response) if _host(link.url) == host]
-        articles = {link.url: None for link in links if self.is_article_url(link.url)}
-        requests = list(self.new_article_requests(articles, source_id))
+        articles = {link.url: None for link in links if self.is_article_url(link.url, source_id)}
+        _, requests = await self.discover(articles, source_id)
         if depth == 0:
-            self.record_poll(source_id, new_items=len(requests))
+            await maybe_deferred_to_future(self.record_poll(source_id, new_items=len(requests)))
         logger.info("listing %s: %d links, %d articles, %d new", response.url, len(links), len(articles),
                     len(requests))
-        yield from requests
+        for request in requests:
+            yield request
         if depth >= self.depth_limit:
             return
         follow = LinkExtractor(allow=self.allow, deny=self.deny, unique=True)

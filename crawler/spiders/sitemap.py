@@ -14,7 +14,9 @@ from datetime import datetime, timezone
 
 import scrapy
 from lxml import etree
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from archive.models import Source
 from archive.urls import join_url
@@ -67,13 +69,11 @@ def parse_sitemap(body: bytes) -> tuple[str | None, dict[str, datetime | None]]:
     return _local(root.tag), entries
 
 
-def sitemaps_in_robots(text: str) -> list[str]:
-    urls = []
-    for line in text.splitlines():
-        name, sep, value = line.partition(":")
-        if sep and name.strip().lower() == "sitemap" and value.strip():
-            urls.append(value.strip())
-    return list(dict.fromkeys(urls))
+def sitemaps_in_robots(text: bytes | str, base_url: str | None = None) -> list[str]:
+    """The Sitemap: lines of a robots.txt, by Scrapy's own reader (relative ones joined to
+    ``base_url``), each once."""
+    body = text.encode("utf-8") if isinstance(text, str) else text
+    return list(dict.fromkeys(sitemap_urls_from_robots(body, base_url=base_url)))
 
 
 class SitemapReading(SpiderMixin):
@@ -86,14 +86,14 @@ class SitemapReading(SpiderMixin):
         return scrapy.Request(url, callback=self.parse_sitemap, errback=self.sitemap_failed, dont_filter=depth == 0,
                               cb_kwargs={"source_id": source_id, "depth": depth}, meta={"dont_retry": depth == 0})
 
-    def parse_sitemap(self, response, source_id, depth):
+    async def parse_sitemap(self, response, source_id, depth):
         body = response.body
         if body[:2] == b"\x1f\x8b":
             body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
         kind: str | None
         entries: dict[str, datetime | None]
         if response.url.endswith("/robots.txt"):
-            children = sitemaps_in_robots(body.decode("utf-8", "replace"))
+            children = sitemaps_in_robots(body, response.url)
             kind, entries = "robots", {}
         else:
             kind, entries = parse_sitemap(body)
@@ -109,13 +109,14 @@ class SitemapReading(SpiderMixin):
                 yield self.sitemap_request(child, source_id, depth + 1)
         joined = ((join_url(response.url, loc), date) for loc, date in entries.items()) if kind == "urlset" else ()
         found = {url: date for url, date in joined if url}
-        requests = list(self.new_article_requests(found, source_id))
+        _, requests = await self.discover(found, source_id)
         if depth == 0:
             # an index or robots.txt: its children bring the news, so keep the pace steady
-            self.record_poll(source_id, new_items=len(requests) if found else 1)
+            await maybe_deferred_to_future(self.record_poll(source_id, new_items=len(requests) if found else 1))
         logger.info("sitemap %s: %s, %d links, %d new", response.url, kind, len(entries) or len(children),
                     len(requests))
-        yield from requests
+        for request in requests:
+            yield request
 
     def sitemap_failed(self, failure):
         self.poll_failed(failure, "sitemap")
