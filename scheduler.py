@@ -2,222 +2,262 @@
 
     python scheduler.py [--db URL] [options]      (the same as `newsarchive schedule`)
 
-* One APScheduler job per enabled source, read from the archive's ``sources`` table: an
-  interval (the adaptive ``poll_seconds``, else ``every_seconds``) whose next run follows the
-  source's ``next_poll_at`` (adaptive polling, backoff, Retry-After: archive/polling.py), or a
-  crontab expression (``Source.cron``). A sync job re-reads the table every ``sync_seconds``,
-  so sources added, changed, disabled or removed are picked up within a minute.
-* Each poll is its own process (``python -m newsarchive crawl SOURCE_ID``) with a hard timeout
-  (crawler/processes.py). ``max_instances=1`` (a slow site never piles up), ``coalesce=True``, a
-  misfire grace time, and jitter (at most 10% of the interval, capped at ``max_jitter``).
+* ONE long-running crawl engine (crawler/engine.py) in this process, on one Twisted reactor with
+  APScheduler's ``TwistedScheduler``: each due poll is handed to the running crawler as a
+  request, so a poll of an unchanged feed costs milliseconds, not a process start.
+* Every second the dispatch job asks the archive which polls are due (archive/due.py: adaptive
+  intervals, backoff, Retry-After, crontab lines, jitter) and starts as many as there is
+  capacity for (``--workers`` polls in flight). A poll that misses its time (no capacity, the
+  scheduler was down) runs as soon as there is capacity, once: never dropped. How late each poll
+  started is recorded on its source; `stats` flags sources overdue by more than an interval.
+* A poll has a hard time limit (``--timeout``): cancelled and recorded as a failed poll.
 * One scheduler per archive: a lease row (archive/lease.py) renewed every ttl/3. A second one
   refuses to start (or, with ``standby``, waits) and takes over once it expires; one that loses
-  its lease stops.
-* SIGTERM/SIGINT: no new runs; in-flight crawls get SIGTERM, and SIGKILL after ``stop_grace``
-  seconds (at once on a second signal); their runs are closed; the lease is released. What a
-  killed crawl had not archived stays in the frontier for the next run.
+  its lease stops (exit status 1).
+* The scheduler's life is one crawl run (role ``schedule``) with a heartbeat; housekeeping every
+  minute closes runs of dead processes, takes back the frontier's unclaimed pending URLs and,
+  hourly, trains the sites' compression dictionaries.
+* SIGTERM/SIGINT: no new polls; the engine closes (downloads end, the last batch is written)
+  within ``stop_grace`` seconds, else (or on a second signal) the process stops at once: what it
+  had not archived stays in the frontier. The engine closing by itself (MEMUSAGE_LIMIT_MB
+  reached) ends the scheduler with exit status 3, for systemd to restart it.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
+import signal
 import threading
 from dataclasses import dataclass, field
 from datetime import timezone
-from typing import Callable
+from typing import Any
 
 import click
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.base import JobLookupError
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive import lease, runs
+from archive import dictionaries, due, lease, runs
 from archive.db import ArchiveError, Database, database_url, first_line
-from archive.models import Source, utcnow
-from archive.sources import list_sources, parse_duration, poll_schedule
-from crawler import processes
+from archive.redact import redact
+from archive.sources import parse_duration
+from crawler.engine import Engine
 from crawler.logredact import log_to_stderr
 from crawler.overrides import SettingError, overrides_with_inherited, settings_option
-from crawler.progress import progress
+from crawler.processes import pid_alive
+from crawler.signals import poll_recorded
 
 logger = logging.getLogger("newsarchive.scheduler")
 
-SYNC_JOB = "sync"
 LOG_FORMAT = "%(asctime)s [scheduler] %(levelname)s: %(message)s"
 MAX_DURATION = 7 * 86400.0
+ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+HOUSEKEEPING_SECONDS = 60.0
+DICTIONARY_SECONDS = 3600.0
+MEMORY_LIMIT_MB = 2048  # MEMUSAGE_LIMIT_MB unless -s sets it: the engine ends, systemd restarts it
+EXIT_MEMORY = 3
 
 
 @dataclass
 class SchedulerConfig:
-    sync_seconds: float = 60.0  # how soon source changes are picked up
-    run_timeout: float = 3600.0  # hard limit on one crawl process
-    stop_grace: float = 20.0  # SIGTERM -> SIGKILL, at shutdown and on timeout
+    dispatch_seconds: float = 1.0  # how often due polls are looked for
+    run_timeout: float = 600.0  # hard limit on one poll
+    stop_grace: float = 20.0  # SIGTERM -> stop at once
     lease_ttl: float = lease.DEFAULT_TTL
-    misfire_grace: float = 300.0
     max_jitter: float = 30.0
-    max_workers: int = 4  # crawls running at the same time
+    max_workers: int = 16  # polls in flight at the same time
     standby: bool = False  # wait for the lease instead of refusing to start
-    crawl_settings: dict[str, str] = field(default_factory=dict)  # -s NAME=VALUE for every crawl
+    crawl_settings: dict[str, str] = field(default_factory=dict)  # -s NAME=VALUE for the engine
 
 
-def crawl_command(source_id: int, settings: dict[str, str]) -> list[str]:
-    """The crawl process for one source. Its database URL and settings go in its environment
-    (run_crawl), never in argv, which `ps` shows to every user of the machine."""
-    return [sys.executable, "-m", "newsarchive", "crawl", str(source_id)]
+def every(seconds: float) -> IntervalTrigger:
+    return IntervalTrigger(seconds=seconds, timezone=timezone.utc)
 
 
 class Scheduler:
-    def __init__(self, db: Database, config: SchedulerConfig | None = None, *,
-                 command: Callable[[int, dict[str, str]], list[str]] = crawl_command):
+    def __init__(self, db: Database, config: SchedulerConfig | None = None):
         self.db = db
         self.config = config or SchedulerConfig()
-        self.command = command
         self.lease = lease.Keeper(db, ttl=self.config.lease_ttl)
         self.stopping = threading.Event()
-        self.crawls = processes.Supervisor(self.config.stop_grace)
-        self._children = self.crawls.children  # source id -> its running crawl
-        self._lock = threading.Lock()
-        self._busy: set[int] = set()  # sources whose job runs now: the sync leaves them alone
-        self._scheduled: dict[int, tuple] = {}  # source id -> what its job was built from
-        self._aps = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(self.config.max_workers), SYNC_JOB: ThreadPoolExecutor(1)},
-            job_defaults={"coalesce": True, "max_instances": 1,
-                          "misfire_grace_time": int(self.config.misfire_grace)},
-            timezone=timezone.utc,
-        )
+        self.status = 0
+        self.engine: Any = None  # the Engine, once serve() made it
+        self.reactor: Any = None
+        self._aps: Any = None
+        self._last_dictionaries = 0.0
 
     # -- life cycle --------------------------------------------------------------------------
-    def start(self) -> None:
-        closed = runs.abandon_dead_runs(self.db, alive=processes.pid_alive)
-        if closed:
-            logger.info("closed %d run(s) left running by a dead process: %s", len(closed), closed)
-        self._aps.start()
-        self.sync()  # every source has its job before start() returns
-        self._aps.add_job(self.sync, IntervalTrigger(seconds=self.config.sync_seconds, timezone=timezone.utc),
-                          id=SYNC_JOB, name="sync sources", executor=SYNC_JOB, misfire_grace_time=None)
-
     def serve(self) -> int:
-        """Run until SIGTERM/SIGINT or the lease is lost; returns the exit status."""
-        processes.stop_on_signals(self.stopping, self.crawls.force)
+        """Run until SIGTERM/SIGINT, the lease is lost or the engine ends; returns the exit status."""
+        from scrapy.utils.reactor import install_reactor
+
+        install_reactor(ASYNCIO_REACTOR)
+        from twisted.internet import reactor
+
+        self.reactor = reactor
+        self._handle_signals()
         if self.config.standby:
             if not self.lease.wait(self.stopping):
                 return 0
         else:
             self.lease.acquire()
-        status = 0
+        run_id = None
         try:
-            self.start()
-            while not self.stopping.wait(max(0.2, self.config.lease_ttl / 3)):
-                if not self.lease.renew():
-                    status = 1
-                    break
+            closed = runs.abandon_dead_runs(self.db, alive=pid_alive)
+            if closed:
+                logger.info("closed %d run(s) left running by a dead process: %s", len(closed), closed)
+            run_id = runs.start_run(self.db, role="schedule")
+            self.engine = self._make_engine(run_id)
+            reactor.callWhenRunning(self._begin)
+            reactor.run(installSignalHandlers=False)
         finally:
-            self.stop()  # whatever happened: children ended, lease released
-        return status
+            if run_id is not None:
+                self._close_run(run_id)
+            self.lease.release()
+            logger.info("scheduler stopped")
+        return self.status
 
-    def stop(self) -> None:
-        """Stop launching runs, end in-flight ones within stop_grace seconds, release the lease."""
+    def _make_engine(self, run_id: int) -> Engine:
+        settings = {"MEMUSAGE_LIMIT_MB": str(MEMORY_LIMIT_MB), **self.config.crawl_settings}
+        return Engine(self.db, run_id, settings, poll_timeout=self.config.run_timeout, reactor=self.reactor)
+
+    def _begin(self) -> None:
+        self.engine.start().addCallbacks(self._engine_up, self._engine_failed)
+        self.engine.done.addBoth(self._engine_ended)
+
+    def _engine_up(self, _engine) -> None:
+        # imported here: it imports the reactor, which serve() installs first
+        from apscheduler.schedulers.twisted import TwistedScheduler
+
+        if self.stopping.is_set():
+            return
+        self._aps = TwistedScheduler(reactor=self.reactor, timezone=timezone.utc,
+                                     job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        self._aps.add_job(self.dispatch, every(self.config.dispatch_seconds), id="dispatch", name="due polls")
+        self._aps.add_job(self.keep_lease, every(max(0.2, self.config.lease_ttl / 3)), id="lease", name="lease")
+        self._aps.add_job(self.housekeeping, every(HOUSEKEEPING_SECONDS), id="housekeeping", name="housekeeping")
+        self._aps.start()
+        self.engine.crawler.signals.connect(self._poll_recorded, signal=poll_recorded)
+        logger.info("engine running: %d poll(s) at a time, poll time limit %.0f s", self.config.max_workers,
+                    self.config.run_timeout)
+        self.reactor.callInThread(self.dispatch)  # the first polls now, not in a second
+
+    def _engine_failed(self, failure) -> None:
+        logger.error("the crawl engine could not start: %s", redact(failure.getErrorMessage()))
+        self.status = self.status or 1
+        self.shutdown()
+
+    def _engine_ended(self, result):
+        reason = self.engine.closed_reason
+        if not self.stopping.is_set():  # it closed by itself
+            if reason == "memusage_exceeded":
+                logger.error("memory limit reached (MEMUSAGE_LIMIT_MB): stopping so that the service restarts")
+                self.status = EXIT_MEMORY
+            else:
+                logger.error("the crawl engine closed (%s): stopping", reason)
+                self.status = self.status or 1
+            self.shutdown()
+        elif self.reactor.running:
+            self.reactor.stop()
+        return None
+
+    def shutdown(self, status: int | None = None) -> None:
+        """On the reactor: no new polls; the engine closes within stop_grace, then the reactor stops."""
+        if status is not None:
+            self.status = self.status or status
+        if self.stopping.is_set():
+            return
         self.stopping.set()
-        logger.info("stopping: no new runs")
-        if self._aps.running:
+        logger.info("stopping: no new polls")
+        if self._aps is not None and self._aps.running:
             self._aps.shutdown(wait=False)
-        ended = self.crawls.end_all()
-        if ended:
-            runs.abandon_runs_of(self.db, ended)
-        self.lease.release()
-        logger.info("scheduler stopped")
+        if self.engine is not None and self.engine.running:
+            self.engine.stop()
+            self.reactor.callLater(self.config.stop_grace, self._force_stop, "the engine did not close in time")
+        elif self.reactor.running:
+            self.reactor.stop()
 
-    # -- jobs --------------------------------------------------------------------------------
-    def sync(self) -> None:
-        """Bring the jobs in line with the sources table."""
-        if self.stopping.is_set():
-            return
-        with self.db.session() as session:
-            sources = list_sources(session, enabled_only=True)
-        wanted = {s.id for s in sources}
-        for source_id in [sid for sid in self._scheduled if sid not in wanted]:
-            self._unschedule(source_id, "removed or disabled")
-        first = not self._scheduled
-        items = progress(sources, desc="scheduling sources", log=logger, every=5.0) if first and sources else sources
-        for source in items:
-            with self._lock:
-                busy = source.id in self._busy
-            if not busy and self._scheduled.get(source.id) != _job_key(source):
-                self._schedule(source)
+    def _force_stop(self, why: str) -> None:
+        if self.reactor.running:
+            logger.warning("%s: stopping now (what was not archived stays pending)", why)
+            self.reactor.stop()
 
-    def _schedule(self, source: Source, *, after_run: bool = False) -> None:
-        if self.stopping.is_set():
+    def _handle_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
             return
-        key = _job_key(source)
+
+        def handle(signum, _frame):
+            name = signal.Signals(signum).name
+            if self.stopping.is_set():
+                self.reactor.callFromThread(self._force_stop, f"second {name}")
+            else:
+                logger.info("%s received", name)
+                self.reactor.callFromThread(self.shutdown)
+
+        signal.signal(signal.SIGTERM, handle)
+        signal.signal(signal.SIGINT, handle)
+
+    def _close_run(self, run_id: int) -> None:
+        reason = self.engine.closed_reason if self.engine is not None else None
+        ok = self.status == 0 and reason in (None, "shutdown", "finished")
         try:
-            when = poll_schedule(source, max_jitter=self.config.max_jitter, after_run=after_run)
-        except ValueError as exc:
-            if self._scheduled.get(source.id) != key:
-                logger.error("source %d: not scheduled: %s", source.id, exc)
-            self._scheduled[source.id] = key
-            return
-        extra = {"next_run_time": when.next_run} if when.next_run else {}
-        try:
-            self._aps.add_job(self.poll, when.trigger, args=[source.id], id=f"source-{source.id}", name=source.url,
-                              replace_existing=True, **extra)
-        except RuntimeError:  # the scheduler shut down meanwhile
-            return
-        if self._scheduled.get(source.id, (None,))[:2] != key[:2]:
-            logger.info("source %d: %s %s", source.id, source.url, when.description)
-        self._scheduled[source.id] = key
+            runs.close_run(self.db, run_id, status="ok" if ok else "failed",
+                           error=None if ok else f"engine: {reason or 'stopped'} (exit status {self.status})")
+        except SQLAlchemyError as exc:
+            logger.error("could not close run %d: %s", run_id, first_line(exc))
 
-    def _unschedule(self, source_id: int, why: str) -> None:
-        self._scheduled.pop(source_id, None)
+    # -- jobs (in the reactor's thread pool; back on the reactor with callFromThread) -----------
+    def dispatch(self) -> None:
+        """Hand the due polls to the engine, as many as there is capacity for."""
+        engine = self.engine
+        if self.stopping.is_set() or engine is None or not engine.running:
+            return
+        busy = set(engine.in_flight)
         try:
-            self._aps.remove_job(f"source-{source_id}")
-        except JobLookupError:
-            pass
-        logger.info("source %d: %s, unscheduled", source_id, why)
+            polls = due.take_due(self.db, limit=self.config.max_workers - len(busy), skip=busy,
+                                 max_jitter=self.config.max_jitter)
+        except SQLAlchemyError as exc:
+            logger.error("could not read the due polls: %s", first_line(exc))
+            return
+        if polls:
+            self.reactor.callFromThread(self._start_polls, polls)
 
-    def poll(self, source_id: int) -> None:
-        """The job of one source: one crawl process, then the next run from what it recorded."""
-        if self.stopping.is_set():
-            return
-        with self._lock:
-            self._busy.add(source_id)
-        try:
-            self._poll(source_id)
-        finally:
-            with self._lock:
-                self._busy.discard(source_id)
+    def _start_polls(self, polls: list[due.DuePoll]) -> None:
+        for poll in polls:
+            if self.stopping.is_set():
+                return
+            if self.engine.poll(poll.source):
+                late = f" ({poll.late_seconds:.0f} s late)" if poll.late_seconds >= 60 else ""
+                logger.log(logging.WARNING if late else logging.DEBUG, "source %d: polling %s%s", poll.source.id,
+                           poll.source.url, late)
 
-    def _poll(self, source_id: int) -> None:
-        with self.db.session() as session:
-            source = session.get(Source, source_id)
-        if source is None or not source.enabled:
-            self._unschedule(source_id, "removed or disabled")
-            return
-        if source.cron and source.consecutive_failures and source.next_poll_at and source.next_poll_at > utcnow():
-            logger.info("source %d: backing off until %s UTC", source_id, f"{source.next_poll_at:%Y-%m-%d %H:%M:%S}")
-            return
-        self.run_crawl(source_id)
-        with self.db.session() as session:
-            source = session.get(Source, source_id)
-        if source is None or not source.enabled:
-            self._unschedule(source_id, source.disabled_reason if source is not None and source.disabled_reason
-                             else "removed or disabled")
+    def _poll_recorded(self, spider, source_id, failure, next_poll=None, new_items=0, not_modified=False) -> None:
+        after = f", next poll {next_poll:%H:%M:%S}" if next_poll else ""
+        if failure is not None:
+            logger.warning("source %d: poll failed: %s%s", source_id, failure.error, after)
         else:
-            self._schedule(source, after_run=True)
+            what = "not modified" if not_modified else f"{new_items} new"
+            logger.info("source %d: ok, %s%s", source_id, what, after)
 
-    def run_crawl(self, source_id: int) -> int | None:
-        """Run one crawl process to its end, or kill it at the timeout. Returns its exit status."""
-        return self.crawls.run_crawl(self.db, source_id, self.command(source_id, self.config.crawl_settings),
-                                     self.config.crawl_settings, self.config.run_timeout)
+    def keep_lease(self) -> None:
+        if not self.stopping.is_set() and not self.lease.renew():
+            self.reactor.callFromThread(self.shutdown, 1)
 
-
-def _job_key(source: Source) -> tuple:
-    """What a source's job depends on: rebuilt when any of it changes."""
-    if source.cron:
-        return ("cron", source.cron)
-    return ("interval", source.poll_seconds or source.every_seconds, source.next_poll_at)
+    def housekeeping(self) -> None:
+        """Runs of dead processes closed, unclaimed pending URLs fetched, dictionaries trained."""
+        try:
+            closed = runs.abandon_dead_runs(self.db, alive=pid_alive)
+            if closed:
+                logger.info("closed %d run(s) left running by a dead process: %s", len(closed), closed)
+            now = self.reactor.seconds()
+            if now - self._last_dictionaries >= DICTIONARY_SECONDS:
+                self._last_dictionaries = now
+                trained = dictionaries.train_site_dictionaries(self.db)
+                if trained:
+                    logger.info("trained compression dictionaries for %d site(s)", len(trained))
+        except (SQLAlchemyError, OSError) as exc:
+            logger.error("housekeeping failed: %s", first_line(exc))
+        if not self.stopping.is_set():
+            self.reactor.callFromThread(self.engine.resume)
 
 
 # -- the command line ----------------------------------------------------------------------------
@@ -245,6 +285,7 @@ def setup_logging(level: str = "INFO") -> None:
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("newsarchive").setLevel(level)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("scrapy.middleware").setLevel(logging.ERROR)  # "Disabled ...: not configured"
 
 
 def _duration(name: str, default: str, help_text: str, *, dest: str | None = None, zero_ok: bool = False):
@@ -255,19 +296,21 @@ def _duration(name: str, default: str, help_text: str, *, dest: str | None = Non
 @click.command("schedule")
 @click.option("--db", "db_url", default=None, metavar="URL",
               help="Database URL or SQLite path (else that of `newsarchive --db`, else $NEWSARCHIVE_DB).")
-@_duration("--sync-every", "60s", "How often the sources table is re-read (source changes show within this).")
-@_duration("--timeout", "1h", "Hard limit on one crawl; its process group is then terminated, then killed.",
+@_duration("--sync-every", "1s", "How often the archive is asked for due polls (at most every second).")
+@_duration("--timeout", "10m", "Hard limit on one poll: then it is cancelled and recorded as a failed poll.",
            dest="run_timeout")
-@_duration("--stop-grace", "20s", "On SIGTERM/SIGINT (or a timeout), how long crawls get to finish before SIGKILL.",
+@_duration("--stop-grace", "20s", "On SIGTERM/SIGINT, how long the engine gets to close before it is stopped.",
            zero_ok=True)
 @_duration("--lease-ttl", "60s", "A dead scheduler's lease expires after this; it is renewed every third of it.")
-@_duration("--max-jitter", "30s", "Random delay added to each poll (at most 10% of its interval).", zero_ok=True)
-@_duration("--misfire-grace", "5m", "A poll missed by less than this (busy machine, suspend) still runs.")
-@click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Crawls running at the same time.")
+@_duration("--max-jitter", "30s", "Delay spread over the sources' polls (at most 10% of each interval).",
+           zero_ok=True)
+@_duration("--misfire-grace", "5m", "Kept for old scripts: a missed poll now always runs as soon as it can.")
+@click.option("--workers", default=16, show_default=True, type=click.IntRange(1, 1024),
+              help="Polls in flight at the same time (their article fetches are not counted).")
 @click.option("--standby", is_flag=True,
               help="If another scheduler holds the archive, wait and take over when its lease expires.")
-@settings_option("A Scrapy setting for every crawl, as `crawl -s` (repeatable).")
+@settings_option("A Scrapy setting for the engine, as `crawl -s` (repeatable); "
+                 f"MEMUSAGE_LIMIT_MB defaults to {MEMORY_LIMIT_MB}.")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), help="The scheduler's own log level.")
 @click.pass_context
@@ -275,15 +318,17 @@ def schedule(ctx, db_url, sync_every, run_timeout, stop_grace, lease_ttl, max_ji
              standby, settings, log_level):
     """Run the scheduler: poll every enabled source on its schedule until SIGTERM or Ctrl-C.
 
-    One scheduler per archive: a second one refuses to start (or with --standby waits) and takes
-    over by itself when the first one's lease expires. Logs go to stderr.
+    One long-running crawl engine in this process takes every poll. One scheduler per archive:
+    a second one refuses to start (or with --standby waits) and takes over by itself when the
+    first one's lease expires. Logs go to stderr. Exit status 3: the memory limit was reached
+    (a service manager restarts it).
 
     Example: newsarchive --db /var/lib/newsarchive/archive.db schedule -s DOWNLOAD_DELAY=2
     """
     root = ctx.find_root()  # under `newsarchive`, the archive is its --db
     try:
-        config = SchedulerConfig(sync_seconds=sync_every, run_timeout=run_timeout, stop_grace=stop_grace,
-                                 lease_ttl=lease_ttl, max_jitter=max_jitter, misfire_grace=misfire_grace,
+        config = SchedulerConfig(dispatch_seconds=min(1.0, sync_every), run_timeout=run_timeout,
+                                 stop_grace=stop_grace, lease_ttl=lease_ttl, max_jitter=max_jitter,
                                  max_workers=workers, standby=standby,
                                  crawl_settings=overrides_with_inherited(settings))
         db = Database(database_url(db_url or (root.params.get("db_url") if root is not ctx else None)))

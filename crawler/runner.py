@@ -1,13 +1,13 @@
-"""Running a crawl in this process: one Twisted reactor, one or more spiders, one crawl_runs row.
+"""A one-shot crawl in this process (`newsarchive crawl`, `revisit`): one reactor, the `engine`
+spider (or `revisit`), one crawl_runs row, closed when there is nothing left to fetch.
 
-Each `newsarchive crawl` is its own process (a Twisted reactor cannot be restarted), which is
-why the scheduler runs crawls as subprocesses.
+The scheduler runs the same spider for as long as it runs instead (crawler/engine.py); both
+build their settings here.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass
 
 from scrapy.crawler import CrawlerProcess
@@ -19,8 +19,6 @@ from archive.models import CrawlRun, Source
 from archive.redact import redact
 from crawler import logredact
 from crawler.project import project_settings
-
-SPIDER_FOR_KIND = {"feed": "feeds", "sitemap": "sitemap", "site": "site"}
 
 
 @dataclass(frozen=True)
@@ -46,16 +44,12 @@ def build_settings(db: Database, run_id: int, overrides: dict[str, str], *,
 
 
 def jobs_for_sources(sources: list[Source]) -> list[Job]:
-    """One spider per kind (or per named-site spider), each given the ids of its sources."""
-    grouped: dict[str, list[int]] = defaultdict(list)
-    for source in sources:
-        grouped[source.spider or SPIDER_FOR_KIND[source.kind]].append(source.id)
-    return [Job(spider, {"sources": ",".join(map(str, ids))}) for spider, ids in grouped.items()]
+    """The engine spider, given the ids of the sources (of every kind and named site)."""
+    return [Job("engine", {"sources": ",".join(str(s.id) for s in sources)})] if sources else []
 
 
-# Discovery order within one run: feeds first, site crawls last, so a later spider finds the
-# articles an earlier one archived and does not fetch them again.
-JOB_ORDER = {"feeds": 0, "sitemap": 1, "site": 3}
+# Several jobs (a spider named on purpose) run one after another in the same reactor.
+JOB_ORDER = {"engine": 0, "revisit": 1}
 
 
 def _crawl_in_order(process: CrawlerProcess, jobs: list[Job], failures: list[str]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 
 from archive import lease
@@ -53,9 +55,10 @@ def test_new_items_archived_on_next_poll_unchanged_feed_answered_304(site, sqlit
         assert states == {"done"}
         assert not list(session.scalars(select(CrawlRun).where(CrawlRun.status == "running")))
     assert lease.current(db) is None  # released on SIGTERM
-    assert "[scheduler] INFO: source 1 run 1: ok" in text and "SIGTERM received" in text
-    # the crawl processes' own log lines name their run and source
-    assert "[run 1 source 1] INFO" in text
+    assert "[scheduler] INFO: source 1: ok, 3 new, next poll" in text and "source 1: ok, not modified" in text
+    assert "SIGTERM received" in text
+    with db.session() as session:  # one engine took every poll: one run, the scheduler's, closed ok
+        assert [(r.role, r.status) for r in session.scalars(select(CrawlRun))] == [("schedule", "ok")]
     db.dispose()
 
 
@@ -89,7 +92,9 @@ def test_source_disabled_after_failures_and_enabled_again_while_running(site, sq
                                                       "NEWSARCHIVE_DISABLE_AFTER_SECONDS": "0"})
     try:
         wait_for(lambda: not source(db, sid).enabled, 30, what="the source to be disabled")
-        wait_for(lambda: "unscheduled" in log.read_text(), 10, what="the job to go")
+        wait_for(lambda: f"disabled {source(db, sid).disabled_reason[9:30]}" in log.read_text(), 10,
+                 what="the disable logged")
+        time.sleep(2)  # polls every second were it still scheduled
         polls = len(feed_requests(site))
         site.set_page("/feed.xml", feed_with(1), content_type=RSS)
         with db.transaction() as session:
