@@ -36,7 +36,7 @@ import click
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive import dictionaries, due, lease, runs
+from archive import dictionaries, due, frontier, lease, runs
 from archive.db import ArchiveError, Database, database_url, first_line
 from archive.redact import redact
 from archive.sources import parse_duration
@@ -105,6 +105,7 @@ class Scheduler:
             closed = runs.abandon_dead_runs(self.db, alive=pid_alive)
             if closed:
                 logger.info("closed %d run(s) left running by a dead process: %s", len(closed), closed)
+            frontier.release_dead(self.db, pid_alive)
             run_id = runs.start_run(self.db, role="schedule")
             self.engine = self._make_engine(run_id)
             reactor.callWhenRunning(self._begin)
@@ -248,6 +249,7 @@ class Scheduler:
             closed = runs.abandon_dead_runs(self.db, alive=pid_alive)
             if closed:
                 logger.info("closed %d run(s) left running by a dead process: %s", len(closed), closed)
+            frontier.release_dead(self.db, pid_alive)
             now = self.reactor.seconds()
             if now - self._last_dictionaries >= DICTIONARY_SECONDS:
                 self._last_dictionaries = now

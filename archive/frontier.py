@@ -6,7 +6,8 @@ any moment leaves them pending for the next run instead of losing them.
 Claims. A URL being fetched is claimed: ``claimed_by`` a holder (archive.lease.new_holder(),
 host:pid:random) ``claimed_until`` a time. Another crawl of the same archive skips a URL while
 its claim is valid and may take it once the claim expired (its holder died or hung), so two
-crawls never fetch one URL at once and a killed crawl's URLs are fetched again after the TTL.
+crawls never fetch one URL at once and a killed crawl's URLs are fetched again after the TTL,
+or at once when its holder was a process of this host that is gone (``release_dead``).
 Archiving a URL or recording its failure clears the claim. Taking claims is one UPDATE in a
 write transaction: on PostgreSQL its rows are picked ``FOR UPDATE SKIP LOCKED`` (concurrent
 claimers take different rows without waiting for each other); SQLite runs it under the write
@@ -15,8 +16,9 @@ lock, one claimer at a time.
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime, timedelta
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -121,6 +123,23 @@ def extend(db: Database, holder: str, urls: Iterable[str], *, ttl: float = DEFAU
 def release(db: Database, holder: str, urls: Iterable[str] | None = None) -> int:
     """Give up this holder's claims (on ``urls``, or all of them: a crawl closing); how many."""
     return _update_claims(db, holder, urls, claimed_by=None, claimed_until=None)
+
+
+def release_dead(db: Database, alive: Callable[[int], bool], host: str | None = None) -> int:
+    """Give up the valid claims of holders that ran on this host and whose process is gone (a
+    crawl killed with SIGKILL): its URLs are fetched by the next crawl at once, not after the
+    TTL. Holders on other hosts are left to their TTL. How many claims were released."""
+    host = host or socket.gethostname()
+    with db.session() as session:
+        holders = set(session.scalars(select(FrontierURL.claimed_by).distinct().where(
+            FrontierURL.claimed_by.is_not(None), FrontierURL.claimed_until > utcnow())))
+    released = 0
+    for holder in holders:
+        name, _, rest = holder.partition(":")
+        pid = rest.partition(":")[0]
+        if name == host and pid.isdigit() and not alive(int(pid)):
+            released += release(db, holder)
+    return released
 
 
 def _update_claims(db: Database, holder: str, urls: Iterable[str] | None, **values) -> int:

@@ -96,7 +96,7 @@ class CrawlProgress:
 
     def spider_opened(self, spider):
         # no last line of its own when the crawl was short: the run's summary follows
-        self.display = self.display_class(spider.name, unit="pages", final=False)
+        self.display = self.display_class(getattr(spider, "progress_label", spider.name), unit="pages", final=False)
 
     def response_received(self, response, request, spider):
         self._show(1)

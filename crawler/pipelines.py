@@ -72,8 +72,8 @@ class SiteFurniture:
     """The learned furniture of the sites one crawl meets: known lines removed from new pages, and
     a site's older articles re-cleaned when a batch made new furniture."""
 
-    def __init__(self, db: Database, refresh_items: int, pool: ExtractionPool | None):
-        self.db, self.refresh_items, self.pool = db, max(1, refresh_items), pool
+    def __init__(self, db: Database, refresh_items: int, pool: ExtractionPool | None, stats=None):
+        self.db, self.refresh_items, self.pool, self.stats = db, max(1, refresh_items), pool, stats
         self._sets: dict[str, frozenset[int]] = {}
         self._uses: dict[str, int] = {}
 
@@ -108,6 +108,8 @@ class SiteFurniture:
                         "; ".join(repr(line[:60]) for line in new.values()))
             summary = reclean(self.db, site, list(new.values()), self._reextract_for(site),
                               affected=lambda text: any(line_fingerprint(line) in new for line in text.splitlines()))
+            if self.stats is not None and summary.changed:
+                self.stats.inc_value("newsarchive/furniture/recleaned", summary.changed)
             if summary.truncated:
                 logger.warning("%s: re-cleaned the first %d articles holding the new furniture only", site,
                                summary.checked)
@@ -133,7 +135,8 @@ def shared(crawler) -> tuple[ExtractionPool | None, SiteFurniture]:
 
         pool = None if inline else ExtractionPool.from_settings(settings, reactor)
         refresh = settings.getint("NEWSARCHIVE_FURNITURE_REFRESH_ITEMS", FURNITURE_REFRESH_ITEMS)
-        made = crawler._newsarchive_extraction = (pool, SiteFurniture(database_for(crawler), refresh, pool))
+        site_furniture = SiteFurniture(database_for(crawler), refresh, pool, crawler.stats)
+        made = crawler._newsarchive_extraction = (pool, site_furniture)
     return made
 
 

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from archive import runs
+from archive import frontier, runs
 from archive.db import ArchiveError, Database
 from archive.models import CrawlRun, Source
 from archive.redact import redact
 from crawler import logredact
+from crawler.processes import pid_alive
 from crawler.project import project_settings
 
 
@@ -74,6 +75,7 @@ def _crawl_in_order(process: CrawlerProcess, jobs: list[Job], failures: list[str
 def run(db: Database, jobs: list[Job], *, overrides: dict[str, str] | None = None,
         source_id: int | None = None) -> CrawlRun:
     """Run the jobs to completion and return the finished run's record."""
+    frontier.release_dead(db, pid_alive)  # a killed crawl's URLs are this run's to fetch now
     run_id = runs.start_run(db, source_id=source_id)
     settings = build_settings(db, run_id, overrides or {}, source_id=source_id)
     process = CrawlerProcess(settings)

@@ -132,3 +132,17 @@ def test_concurrent_claim_urls_split_the_same_list(db, db_url):
     results = _race(db_url, 3, lambda database, holder: frontier.claim_urls(database, holder, urls, ttl=600))
     taken = [url for got in results.values() for url in got]
     assert sorted(taken) == sorted(urls)
+
+
+def test_claims_of_a_dead_process_of_this_host_are_released_at_once_others_kept(db):
+    import os
+    import socket
+
+    urls = enqueue(db, 3)
+    host = socket.gethostname()
+    dead, live, remote = f"{host}:999999:aa", f"{host}:{os.getpid()}:bb", "elsewhere.example:999999:cc"
+    for holder, url in zip((dead, live, remote), urls):
+        assert frontier.claim_urls(db, holder, [url], ttl=600) == [url]
+    released = frontier.release_dead(db, alive=lambda pid: pid == os.getpid())
+    assert released == 1
+    assert claims(db) == {urls[0]: (None, "pending"), urls[1]: (live, "pending"), urls[2]: (remote, "pending")}

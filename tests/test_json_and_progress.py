@@ -75,7 +75,7 @@ def test_crawl_and_revisit_json_are_stats_runs_and_progress_is_plain_in_a_pipe(f
     run = json.loads(done.stdout)
     assert set(run) == RUN_FIELDS and run["status"] == "ok" and run["new_articles"] > 0
     assert datetime.fromisoformat(run["started"]) <= datetime.fromisoformat(run["finished"])
-    lines = [line for line in done.stderr.splitlines() if line.startswith("feeds: ")]
+    lines = [line for line in done.stderr.splitlines() if line.startswith("crawl: ")]
     assert lines and "\r" not in done.stderr
     assert " pages, " in lines[0] and "pages/s" in lines[0]
     assert f"archived {run['new_articles'] + run['duplicates']}" in lines[-1]
@@ -94,7 +94,7 @@ def test_crawl_shows_a_bar_in_a_terminal_and_json_on_stdout(feed):
     code, out, shown = in_terminal(feed, "crawl", "--json", *FAST)
     assert code == 0, shown
     assert set(json.loads(out)) == RUN_FIELDS  # stdout is only the result
-    assert "\r" in shown and "feeds" in shown and "pages" in shown and "archived=" in shown
+    assert "\r" in shown and "crawl" in shown and "pages" in shown and "archived=" in shown
 
 
 def _archive(db, count: int = 3) -> None:

@@ -86,7 +86,9 @@ def demo(tmp_path_factory, mockserver):
         site.set_page(HOSTILE, HOSTILE_PAGE)
         newsarchive(db_url, "sources", "add", site.url("/feed.xml"))
         newsarchive(db_url, "sources", "add", site.url("/"), "--kind", "site")
-        newsarchive(db_url, "crawl", *FAST)
+        # the feed first: its budget article is the earliest archived copy, the partner's the duplicate
+        newsarchive(db_url, "crawl", site.url("/feed.xml"), *FAST)
+        newsarchive(db_url, "crawl", site.url("/"), *FAST)
         page = (SITE / EDITED.strip("/") / "index.html").read_text("utf-8")
         edited = page.replace('<div class="entry-content">', f'<div class="entry-content">\n<p>{ADDED}</p>', 1)
         site.set_page(EDITED, edited)

@@ -24,7 +24,7 @@ from archive.sources import list_sources
 from crawler.project import spider_class
 from crawler.spiders.base import ArchiveSpider
 from crawler.spiders.feeds import FeedPolling
-from crawler.spiders.site import LinkFollowing
+from crawler.spiders.site import DEFAULT_ARTICLE_URL, LinkFollowing
 from crawler.spiders.sitemap import SitemapReading
 
 logger = logging.getLogger(__name__)
@@ -32,11 +32,13 @@ logger = logging.getLogger(__name__)
 
 class EngineSpider(FeedPolling, SitemapReading, LinkFollowing, ArchiveSpider):
     name = "engine"
+    progress_label = "crawl"  # what `newsarchive crawl` shows while it runs
 
     def __init__(self, *args, long_running: str | bool = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.long_running = str(long_running).lower() in ("1", "true", "yes")
         self._site_spiders: dict[int, type | None] = {}  # source id -> its named-site spider class
+        self._kinds: dict[int, str] = {}  # source id -> its kind
         self._patterns: dict[str, re.Pattern] = {}
 
     @classmethod
@@ -75,6 +77,7 @@ class EngineSpider(FeedPolling, SitemapReading, LinkFollowing, ArchiveSpider):
         for source in sources:
             if source.id is not None and source.id not in self._site_spiders:
                 self._site_spiders[source.id] = self._site_spider(source.spider)
+                self._kinds[source.id] = source.kind
 
     def _site_spider(self, name: str | None) -> type | None:
         if not name:
@@ -86,8 +89,12 @@ class EngineSpider(FeedPolling, SitemapReading, LinkFollowing, ArchiveSpider):
             return None
 
     def article_pattern(self, source_id: int | None = None) -> re.Pattern | None:
+        """The named site's article URLs; for a plain site crawl, links that look like articles
+        (the ``article`` spider argument, else dated paths or long slugs); feeds and sitemaps: any."""
         site = self._site_spiders.get(source_id) if source_id is not None else None
         pattern = getattr(site, "article_url", None)
+        if not pattern and self._kinds.get(source_id) == "site":
+            pattern = self.article_url or DEFAULT_ARTICLE_URL
         if not pattern:
             return None
         if pattern not in self._patterns:

@@ -50,7 +50,9 @@ def gather(request: Request) -> dict:
 def sources_page(request: Request):
     report = gather(request)
     charts = {source_id: chart(days) for source_id, days in report["per_day"].items()}
-    optional = [c for c in OPTIONAL_COLUMNS if any(c in s for s in report["sources"])]
+    # how late polls start: shown once a scheduler has recorded it for some source
+    scheduled = any(s.get("late_seconds") is not None for s in report["sources"])
+    optional = list(OPTIONAL_COLUMNS) if scheduled else []
     return page(request, "sources.html", {"report": report, "charts": charts, "optional": optional,
                                            "chart_days": CHART_DAYS,
                                            "unsourced": chart(report["unsourced_per_day"])
