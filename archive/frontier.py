@@ -131,8 +131,8 @@ def release_dead(db: Database, alive: Callable[[int], bool], host: str | None = 
     TTL. Holders on other hosts are left to their TTL. How many claims were released."""
     host = host or socket.gethostname()
     with db.session() as session:
-        holders = set(session.scalars(select(FrontierURL.claimed_by).distinct().where(
-            FrontierURL.claimed_by.is_not(None), FrontierURL.claimed_until > utcnow())))
+        holders = {h for h in session.scalars(select(FrontierURL.claimed_by).distinct().where(
+            FrontierURL.claimed_by.is_not(None), FrontierURL.claimed_until > utcnow())) if h}
     released = 0
     for holder in holders:
         name, _, rest = holder.partition(":")

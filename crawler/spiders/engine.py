@@ -93,7 +93,7 @@ class EngineSpider(FeedPolling, SitemapReading, LinkFollowing, ArchiveSpider):
         (the ``article`` spider argument, else dated paths or long slugs); feeds and sitemaps: any."""
         site = self._site_spiders.get(source_id) if source_id is not None else None
         pattern = getattr(site, "article_url", None)
-        if not pattern and self._kinds.get(source_id) == "site":
+        if not pattern and source_id is not None and self._kinds.get(source_id) == "site":
             pattern = self.article_url or DEFAULT_ARTICLE_URL
         if not pattern:
             return None
