@@ -6,8 +6,10 @@ import json
 import os
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from archive import lease, runs
-from archive.models import BlockedFetch, CrawlRun, utcnow
+from archive.models import BlockedFetch, CrawlRun, Source, utcnow
 from archive.sources import add_source
 from archive.store import ArticleFields, Page, save_article
 from crawler.processes import pid_alive
@@ -85,3 +87,24 @@ def test_stats_on_an_empty_archive(sqlite_url, capsys):
     assert main(["--db", sqlite_url, "stats"]) == 0
     out = capsys.readouterr().out
     assert "sources (0)" in out and "scheduler: none running" in out
+
+
+def test_stats_shows_how_late_polls_start_and_flags_overdue_sources(db, db_url, capsys):
+    populate(db)
+    assert main(["--db", db_url, "stats"]) == 0
+    assert " late " not in capsys.readouterr().out  # no scheduler has recorded lateness yet
+    now = utcnow()
+    with db.transaction() as session:
+        ok, failing, _ = session.scalars(select(Source).order_by(Source.id)).all()
+        ok.last_poll_late_seconds = 4.2
+        failing.last_poll_late_seconds, failing.next_poll_at = 95.0, now - timedelta(seconds=1801 * 2)
+    assert main(["--db", db_url, "stats", "--json"]) == 0
+    sources = {s["url"]: s for s in json.loads(capsys.readouterr().out)["sources"]}
+    assert sources["https://ok.example/feed"]["late_seconds"] == 4.2
+    assert not sources["https://ok.example/feed"]["overdue"]
+    assert sources["https://failing.example/feed"]["overdue"]  # due for two intervals
+    assert not sources["https://dead.example/feed"]["overdue"]  # disabled: not due at all
+    assert main(["--db", db_url, "stats"]) == 0
+    rows = {line.split()[-1]: line for line in capsys.readouterr().out.splitlines() if "example/feed" in line}
+    assert "OVERDUE" in rows["https://failing.example/feed"] and "95s" in rows["https://failing.example/feed"]
+    assert "OVERDUE" not in rows["https://ok.example/feed"]

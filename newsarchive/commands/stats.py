@@ -37,13 +37,18 @@ def stats(ctx, limit, as_json):
 def _print_report(report: dict) -> None:
     click.echo(f"sources ({len(report['sources'])})")
     if report["sources"]:
+        # how late polls start, once a scheduler has recorded it: a scheduler falling behind shows here
+        scheduled = any(s.get("late_seconds") is not None for s in report["sources"])
         print_table([{**s, "last_success": _short(s["last_success"]), "next_poll": _short(s["next_poll"]),
                       "score": f"{s['failure_score']:g}", "per_day": s["articles_per_day"],
                       "poll": s["poll_every"] or s["cron"] or s["every"],
+                      "late": f"{s['late_seconds']:.0f}s" if s.get("late_seconds") is not None else None,
+                      "overdue": "OVERDUE" if s.get("overdue") else None,
                       "last_error": _clip(f"{_short(s['last_error_at'])} {s['last_error']}")
                       if s["last_error"] else None}
                      for s in report["sources"]],
-                    ["id", "state", "poll", "last_success", "next_poll", "score", "per_day", "last_error", "url"])
+                    ["id", "state", "poll", "last_success", "next_poll", *(["late", "overdue"] if scheduled else []),
+                     "score", "per_day", "last_error", "url"])
         for s in report["sources"]:
             if s["disabled_reason"]:
                 click.echo(f"  source {s['id']} {s['disabled_reason']} (newsarchive sources enable {s['url']})")
