@@ -9,7 +9,8 @@ Usage: .venv/bin/python -m bench.crawl [--pages 1200] [--db-dir DIR]
 3. raw trafilatura: `trafilatura.extract` over the same pages in one process: pages/s per core,
    times the machine's cores (what extraction alone could do with every core busy).
 
-Prints pages/s of each and the ratios ours/naive (goal >= 1.6) and ours/(raw x cores) (goal >= 0.6).
+Prints pages/s of each and the ratios ours/naive (goal >= 1.6) and ours/(raw x cores) (goal >= 0.6),
+and our crawl's resident memory early and late in the crawl (flat over ``--pages 20000``).
 """
 
 from __future__ import annotations
@@ -33,11 +34,34 @@ LIFTED = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "C
 ENV = dict(os.environ, NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS="1")
 
 
-def timed(argv: list[str]) -> float:
+RSS_SAMPLES: list[float] = []  # MB, every 2 s of our crawl
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def timed(argv: list[str], rss: list[float] | None = None) -> float:
+    """Seconds the command took; its resident memory sampled into ``rss`` every 2 s."""
     started = time.monotonic()
-    result = subprocess.run(argv, cwd=ROOT, env=ENV, capture_output=True, text=True)
-    if result.returncode not in (0, 1):
-        sys.exit(f"{argv[:4]} failed:\n{result.stderr[-3000:]}")
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=err)
+        while proc.poll() is None:
+            if rss is not None and (sample := rss_mb(proc.pid)):
+                rss.append(sample)
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+        if proc.returncode not in (0, 1):
+            err.seek(0)
+            sys.exit(f"{argv[:4]} failed:\n{err.read().decode(errors='replace')[-3000:]}")
     return time.monotonic() - started
 
 
@@ -45,7 +69,7 @@ def ours(feed: str, folder: Path) -> tuple[float, int]:
     db = folder / "ours.db"
     subprocess.run([sys.executable, "-m", "newsarchive", "--db", str(db), "sources", "add", feed], env=ENV,
                    check=True, capture_output=True)
-    seconds = timed([sys.executable, "-m", "newsarchive", "--db", str(db), "crawl", *LIFTED])
+    seconds = timed([sys.executable, "-m", "newsarchive", "--db", str(db), "crawl", *LIFTED], RSS_SAMPLES)
     with sqlite3.connect(db) as conn:
         return seconds, conn.execute("SELECT count(*) FROM articles").fetchone()[0]
 
@@ -92,6 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"raw trafilatura   {per_core:6.1f} pages/s per core, x {cores} = {per_core * cores:.1f}")
     print(f"ours / naive                 {ours_rate / naive_rate:.2f}  (goal >= 1.6)")
     print(f"ours / (raw x cores)         {ours_rate / (per_core * cores):.2f}  (goal >= 0.6, aim 0.7)")
+    if len(RSS_SAMPLES) >= 4:
+        quarter = len(RSS_SAMPLES) // 4
+        print(f"ours RSS (MB): first quarter max {max(RSS_SAMPLES[:quarter]):.0f}, "
+              f"last quarter max {max(RSS_SAMPLES[-quarter:]):.0f}, overall max {max(RSS_SAMPLES):.0f} "
+              f"({len(RSS_SAMPLES)} samples)")
     return 0
 
 
