@@ -113,9 +113,10 @@ def claim_urls(db: Database, holder: str, urls: Iterable[str], *, ttl: float = D
     return [url for url in wanted if url in got]
 
 
-def extend(db: Database, holder: str, urls: Iterable[str], *, ttl: float = DEFAULT_TTL,
+def extend(db: Database, holder: str, urls: Iterable[str] | None, *, ttl: float = DEFAULT_TTL,
            now: datetime | None = None) -> int:
-    """Push this holder's claims on ``urls`` to now + ``ttl`` (a slow fetch); how many it still held."""
+    """Push this holder's claims on ``urls`` (None: all of them, a crawl's heartbeat) to now +
+    ``ttl``; how many it still held."""
     until = (now or utcnow()) + timedelta(seconds=ttl)
     return _update_claims(db, holder, urls, claimed_until=until)
 

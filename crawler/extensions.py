@@ -18,7 +18,7 @@ from scrapy.utils.misc import load_object
 from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.task import LoopingCall
 
-from archive import runs
+from archive import frontier, runs
 from archive.db import first_line
 from crawler.archive_io import archive_io_for
 from crawler.archive_link import database_for, run_id_for
@@ -28,8 +28,9 @@ logger = logging.getLogger(__name__)
 
 class RunRecorder:
     """This crawl's run in the archive (crawl_runs): its figures and a heartbeat every
-    NEWSARCHIVE_HEARTBEAT_SECONDS while it runs (written off the reactor thread), the final figures
-    when it closes. The run is the engine's (`newsarchive crawl`, `schedule`, `worker` start it and
+    NEWSARCHIVE_HEARTBEAT_SECONDS while it runs (written off the reactor thread; it also renews
+    the crawl's frontier claims, so URLs queued for longer than the claim TTL stay its own), the
+    final figures when it closes. The run is the engine's (`newsarchive crawl`, `schedule`, `worker` start it and
     close it); a plain `scrapy crawl` gets a run of its own, opened and closed here."""
 
     def __init__(self, crawler, run_id: int | None):
@@ -57,8 +58,13 @@ class RunRecorder:
         self._loop.start(self.every, now=False)
 
     def beat(self) -> None:
-        archive_io_for(self.crawler).write_later(runs.heartbeat, self.db, self.run_id,
-                                                 dict(self.crawler.stats.get_stats()), what="the run's heartbeat")
+        io = archive_io_for(self.crawler)
+        io.write_later(runs.heartbeat, self.db, self.run_id, dict(self.crawler.stats.get_stats()),
+                       what="the run's heartbeat")
+        spider = self.crawler.spider
+        if getattr(spider, "holder", None):  # the URLs it queued stay its own while it lives
+            io.write_later(frontier.extend, self.db, spider.holder, None, ttl=spider.claim_seconds,
+                           what="the crawl's claims")
 
     def spider_closed(self, spider, reason):
         if self._loop is not None and self._loop.running:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import socket
 import threading
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -12,6 +17,8 @@ from archive.db import Database
 from archive.lease import new_holder
 from archive.models import FrontierURL, utcnow
 from archive.sources import add_source
+from scheduling_helpers import FAST_CRAWL, ITEMS, feed_with, wait_for
+from tests.clirun import start_crawl
 
 
 def enqueue(db, count, *, source_id=None, prefix="http://news.test/a"):
@@ -135,9 +142,6 @@ def test_concurrent_claim_urls_split_the_same_list(db, db_url):
 
 
 def test_claims_of_a_dead_process_of_this_host_are_released_at_once_others_kept(db):
-    import os
-    import socket
-
     urls = enqueue(db, 3)
     host = socket.gethostname()
     dead, live, remote = f"{host}:999999:aa", f"{host}:{os.getpid()}:bb", "elsewhere.example:999999:cc"
@@ -146,3 +150,25 @@ def test_claims_of_a_dead_process_of_this_host_are_released_at_once_others_kept(
     released = frontier.release_dead(db, alive=lambda pid: pid == os.getpid())
     assert released == 1
     assert claims(db) == {urls[0]: (None, "pending"), urls[1]: (live, "pending"), urls[2]: (remote, "pending")}
+
+
+def test_a_running_crawl_keeps_its_claims_past_their_ttl_by_its_heartbeat(site, sqlite_url, tmp_path):
+    db = Database(sqlite_url)
+    site.set_page("/feed.xml", feed_with(4), content_type="application/rss+xml; charset=utf-8")
+    for item in ITEMS[:4]:
+        site.set_delay(re.search(r"<link>\{\{base\}\}([^?<]+)", item).group(1), 30)  # article fetches hang
+    with db.transaction() as session:
+        sid = add_source(session, site.url("/feed.xml"))[0].id
+    proc = start_crawl(sqlite_url, str(sid), log=tmp_path / "crawl.log",
+                       settings={**FAST_CRAWL, "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
+                                 "NEWSARCHIVE_CLAIM_SECONDS": "2", "NEWSARCHIVE_HEARTBEAT_SECONDS": "0.5"})
+    try:
+        wait_for(lambda: any(holder for holder, _ in claims(db).values()), 30, what="the crawl's claims")
+        time.sleep(4)  # twice the TTL
+        assert frontier.claim(db, "another-crawl", limit=10) == []  # still held: renewed by the heartbeat
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    later = utcnow() + timedelta(seconds=3)  # its heartbeat stopped: the claims lapse after the TTL
+    assert len(frontier.claim(db, "another-crawl", limit=10, now=later)) == 4
+    db.dispose()
