@@ -95,11 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=1200)
     parser.add_argument("--port", type=int, default=8764)
     parser.add_argument("--db-dir", type=Path, default=None, help="where the archives go (default: a temp dir)")
+    parser.add_argument("--near-copies", action="store_true",
+                        help="copies differ by one paragraph only (near-duplicates: dedup and furniture work)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "site"
         folder = args.db_dir or Path(tmp)
-        paths = build(root, args.pages)
+        paths = build(root, args.pages, near_copies=args.near_copies)
         site = Served(root, args.port)
         try:
             feed = write_feed(root, site.base, paths)
@@ -110,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         per_core = raw(root, paths[:300], site.base)
     cores = os.cpu_count() or 1
     ours_rate, naive_rate = ours_n / ours_s, naive_n / naive_s
-    print(f"site: {args.pages} unique pages from the Zyte benchmark's 181, on loopback; {cores} cores")
+    kind = "near-copies of" if args.near_copies else "unique pages made from"
+    print(f"site: {args.pages} {kind} the Zyte benchmark's 181, on loopback; {cores} cores")
     print(f"ours              {ours_rate:6.1f} pages/s  ({ours_n} archived in {ours_s:.1f} s, process start included)")
     print(f"naive inline      {naive_rate:6.1f} pages/s  ({naive_n} stored in {naive_s:.1f} s)")
     print(f"raw trafilatura   {per_core:6.1f} pages/s per core, x {cores} = {per_core * cores:.1f}")

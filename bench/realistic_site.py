@@ -1,6 +1,6 @@
 """A realistic news site on loopback for crawl benchmarks: real article pages of the sizes news
 sites serve (the Zyte benchmark's 181 pages, /work/shared/data/aeb), copied until there are N,
-each copy made unique (its own title, URL and a paragraph of its own) so no two are duplicates,
+each copy made unique (its own title, URL and text, the page's template kept) so no two are duplicates,
 listed in a feed; served by a separate process (Python's threading HTTP server) so the crawler
 being measured has the machine's cores to itself apart from serving."""
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import random
+import re
 import subprocess
 import sys
 import time
@@ -25,13 +26,26 @@ def pages_of_benchmark() -> list[str]:
     return [gzip.decompress(f.read_bytes()).decode("utf-8", "replace") for f in files]
 
 
-def build(root: Path, count: int, *, seed: int = 1) -> list[str]:
-    """Write ``count`` unique article pages, feed.xml and robots.txt under ``root``; their paths."""
+PARAGRAPH = re.compile(r"(<p\b[^>]*>)([^<]{80,})(</p>)")
+
+
+def build(root: Path, count: int, *, seed: int = 1, near_copies: bool = False) -> list[str]:
+    """Write ``count`` unique article pages, feed.xml and robots.txt under ``root``; their paths.
+
+    The first round is the benchmark's pages as they are. A later copy of a page keeps its
+    template (the site's furniture) and gets a text of its own: each paragraph's words redrawn
+    from the benchmark's vocabulary, lengths kept, as another article of the same site would be.
+    ``near_copies``: copies differ only by their title and one added paragraph (near-duplicates
+    of each other, which the archive links as such and whose shared lines it learns as furniture)."""
     rng = random.Random(seed)
     originals = pages_of_benchmark()
+    vocabulary = [w for html in originals for m in PARAGRAPH.finditer(html) for w in m.group(2).split()]
     paths = []
     for i in range(count):
         html = originals[i % len(originals)]
+        if i >= len(originals) and not near_copies:
+            html = PARAGRAPH.sub(lambda m: m.group(1) + " ".join(rng.choices(vocabulary, k=len(m.group(2).split())))
+                                 + m.group(3), html)
         unique = " ".join(rng.choices(WORDS, k=40))
         html = html.replace("<title>", f"<title>Copy {i}: ", 1)
         html = html.replace("</body>", f"<p>Copy {i} of this page, unique: {unique} {rng.random()}.</p></body>", 1)
