@@ -95,6 +95,7 @@ def run_record(run: CrawlRun, *, alive: runs.Alive) -> dict:
     end = run.finished_at
     return {
         "id": run.id, "source_id": run.source_id, "status": runs.shown_status(run, alive=alive), "pid": run.pid,
+        "role": run.role,  # crawl, revisit, schedule, worker, or scrapy (a plain `scrapy crawl`)
         "started": run.started_at, "finished": end,
         "seconds": round((end - run.started_at).total_seconds(), 1) if end else None,
         "requests": run.requests, "not_modified": run.not_modified, "new_articles": run.new_articles,

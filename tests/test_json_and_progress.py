@@ -23,7 +23,8 @@ from archive.store import ArticleFields, Page, save_article
 from newsarchive.cli import cli, main
 from tests.clirun import FAST, ROOT, run_cli
 
-RUN_FIELDS = {"id", "source_id", "status", "pid", "started", "finished", "seconds", "requests", "not_modified",
+RUN_FIELDS = {"id", "source_id", "status", "pid", "role", "started", "finished", "seconds", "requests",
+              "not_modified",
               "new_articles", "new_revisions", "duplicates", "errors", "dropped", "error"}
 SOURCE_FIELDS = {"id", "url", "kind", "spider", "every", "cron", "enabled", "last_success", "last_error",
                  "next_poll", "disabled_reason"}
