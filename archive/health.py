@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from archive import lease, runs
 from archive.models import Alias, Article, BlockedFetch, CrawlRun, FrontierURL, Revision, Source, utcnow
+from archive.request_options import describe, options_of
 from archive.sources import format_interval, list_sources
 
 WINDOW_DAYS = 7
@@ -44,6 +45,7 @@ def source_health(session: Session, now: datetime) -> list[dict]:
             "overdue": overdue(s, now),
             "articles_7d": recent.get(s.id, 0),
             "articles_per_day": round(recent.get(s.id, 0) / WINDOW_DAYS, 1),
+            "options": describe(options_of(s)),  # header names, "auth: set", the proxy masked
         })
     return rows
 
