@@ -77,6 +77,11 @@ def parse_header(text: str) -> tuple[str, str]:
     if _CONTROL.search(value) or len(value) > MAX_OPTION_LENGTH:
         raise InvalidOption(f"--header {name}: the value contains CR, LF or other control characters, or is "
                             f"longer than {MAX_OPTION_LENGTH}")
+    try:
+        value.encode("latin-1")  # what HTTP/1.1 header bytes can carry
+    except UnicodeEncodeError:
+        raise InvalidOption(f"--header {name}: the value has characters HTTP headers cannot carry "
+                            "(percent-encode them)") from None
     return name, value
 
 
@@ -91,25 +96,26 @@ def parse_auth(text: str) -> str:
 
 
 def parse_proxy(text: str) -> str:
-    """An http(s) proxy URL, ``scheme://[user:password@]host[:port]``; InvalidOption (with the
-    password masked) when it is not one."""
+    """An http(s) proxy URL, ``scheme://[user:password@]host[:port]``; InvalidOption when it is not
+    one. The messages never quote what was typed: a misplaced character puts the password
+    where a host or port should be."""
     url = str(text).strip()
-    shown = redact(url)[:200]
+    form = "(http://[USER:PASSWORD@]HOST:PORT)"
     if _CONTROL.search(url) or len(url) > MAX_OPTION_LENGTH:
-        raise InvalidOption(f"--proxy: control characters or too long: {shown!r}")
+        raise InvalidOption(f"--proxy: control characters, or longer than {MAX_OPTION_LENGTH}")
     try:
         parts = urlsplit(url)
     except ValueError:
-        raise InvalidOption(f"--proxy: malformed URL {shown!r}") from None
+        raise InvalidOption(f"--proxy: not a URL {form}") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise InvalidOption(f"--proxy: not an http(s) proxy URL: {shown!r} (e.g. http://proxy.example:3128)")
+        raise InvalidOption(f"--proxy: not an http(s) proxy URL {form}")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise InvalidOption(f"--proxy: a proxy URL has no path or query: {shown!r}")
+        raise InvalidOption(f"--proxy: a proxy URL has no path or query {form}")
     try:
         host, _ = split_host_port(parts.netloc.rpartition("@")[2])
         normalize_host(host)
-    except InvalidURL as exc:
-        raise InvalidOption(f"--proxy: {redact(str(exc))}") from None
+    except InvalidURL:
+        raise InvalidOption(f"--proxy: not a valid host or port {form}") from None
     return url
 
 

@@ -12,11 +12,22 @@ import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from archive.db import Database
 from archive.models import Article, Source
-from archive.request_options import RequestOptions, describe, mask_proxy, parse_header, parse_proxy, same_host
+from archive.request_options import (
+    InvalidOption,
+    RequestOptions,
+    describe,
+    mask_proxy,
+    parse_auth,
+    parse_header,
+    parse_proxy,
+    same_host,
+)
 from newsarchive.cli import main
 from newsarchive.web import create_app
 from tests.clirun import FAST, crawl, run_cli
@@ -57,6 +68,18 @@ def test_header_auth_and_proxy_forms():
     assert describe(RequestOptions()) is None
 
 
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=80), secret=st.text(min_size=6, max_size=20).filter(lambda t: ":" not in t))
+def test_any_option_text_is_taken_or_refused_without_echoing_its_secret(text, secret):
+    for parse, typed in ((parse_header, f"{text}:{secret}"), (parse_auth, f"{text}:{secret}"),
+                         (parse_proxy, f"http://u:{secret}@{text}"), (parse_header, text + secret)):
+        try:
+            parse(typed)
+        except InvalidOption as exc:
+            assert secret.strip() not in str(exc) or secret.strip() in "--header --auth --proxy"
+            assert "\n" not in str(exc)
+
+
 @pytest.mark.parametrize(("source", "url", "own"), [
     ("http://news.test/feed", "http://news.test/a", True),
     ("http://news.test/feed", "https://NEWS.test/a", True),  # an upgrade to https
@@ -75,13 +98,17 @@ BAD = [
     ("--header", f"Bad\nName: {COOKIE}", "not a header name"),
     ("--header", f"Cookie: {COOKIE}\r\nX-Injected: 1", "control characters"),
     ("--header", "Cookie:", "empty value"),
+    ("--header", "X-Name: Zoë ☃", "cannot carry"),
     ("--header", "Host: elsewhere.test", "set by the crawler"),
     ("--auth", PASSWORD, "USER:PASSWORD"),
     ("--auth", f"bob:{PASSWORD}\n", "control characters"),
     ("--proxy", f"socks5://pu:{PROXY_PASSWORD}@127.0.0.1:1080", "not an http(s) proxy"),
-    ("--proxy", f"http://pu:{PROXY_PASSWORD}@bad host:3128", "spaces"),
+    ("--proxy", f"http://pu:{PROXY_PASSWORD}@bad host:3128", "not a valid host"),
     ("--proxy", f"http://pu:{PROXY_PASSWORD}@-proxy-.test:3128", "not a valid host"),
     ("--proxy", "http://proxy.test:99999", "port"),
+    ("--proxy", f"http://pu:{PROXY_PASSWORD}/@proxy.test", "no path"),
+    ("--proxy", f"http://pu:{PROXY_PASSWORD}@proxy.test:{PROXY_PASSWORD}", "not a valid host or port"),
+    ("--proxy", f"http://proxy.test:3128/{PROXY_PASSWORD}", "no path"),
     ("--proxy", "proxy.test:3128", "not an http(s) proxy"),
 ]
 
