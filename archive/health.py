@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from archive import lease, runs
 from archive.models import Alias, Article, BlockedFetch, CrawlRun, FrontierURL, Revision, Source, utcnow
+from archive.request_options import describe, options_of
 from archive.sources import format_interval, list_sources
 
 WINDOW_DAYS = 7
@@ -44,6 +45,7 @@ def source_health(session: Session, now: datetime) -> list[dict]:
             "overdue": overdue(s, now),
             "articles_7d": recent.get(s.id, 0),
             "articles_per_day": round(recent.get(s.id, 0) / WINDOW_DAYS, 1),
+            "options": describe(options_of(s)),  # header names, "auth: set", the proxy masked
         })
     return rows
 
@@ -95,6 +97,7 @@ def run_record(run: CrawlRun, *, alive: runs.Alive) -> dict:
     end = run.finished_at
     return {
         "id": run.id, "source_id": run.source_id, "status": runs.shown_status(run, alive=alive), "pid": run.pid,
+        "role": run.role,  # crawl, revisit, schedule, worker, or scrapy (a plain `scrapy crawl`)
         "started": run.started_at, "finished": end,
         "seconds": round((end - run.started_at).total_seconds(), 1) if end else None,
         "requests": run.requests, "not_modified": run.not_modified, "new_articles": run.new_articles,

@@ -109,6 +109,11 @@ class Source(Base):
     disabled_reason: Mapped[str | None] = mapped_column(Text)
     # how long after it was due the last poll was started (capacity, a busy site, a stopped scheduler)
     last_poll_late_seconds: Mapped[float | None]
+    # what every request of its polls and articles carries (archive/request_options.py); secrets:
+    # never shown, only described. Headers as a JSON list of [name, value] pairs.
+    request_headers: Mapped[str | None] = mapped_column(Text)
+    request_auth: Mapped[str | None] = mapped_column(Text)  # "user:password" (HTTP basic auth)
+    request_proxy: Mapped[str | None] = mapped_column(String(4096))
 
 
 class Article(Base):

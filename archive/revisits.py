@@ -31,8 +31,9 @@ def mark_not_modified(db: Database, article_id: int, when: datetime | None = Non
 
 
 def due_for_revisit(session: Session, *, everything: bool = False, now: datetime | None = None):
-    """(id, canonical URL, ETag, Last-Modified) of the articles to re-fetch, streamed."""
-    query = select(Article.id, Article.canonical_url, Article.etag, Article.last_modified).order_by(Article.id)
+    """(id, canonical URL, ETag, Last-Modified, source id) of the articles to re-fetch, streamed."""
+    query = select(Article.id, Article.canonical_url, Article.etag, Article.last_modified,
+                   Article.source_id).order_by(Article.id)
     if not everything:
         query = query.where(Article.next_revisit_at <= (now or utcnow()))
     yield from session.execute(query.execution_options(yield_per=1000))

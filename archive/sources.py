@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.models import Source, parse_id, utcnow
+from archive.request_options import OptionChanges, apply_changes
 from archive.urls import check_url
 
 KINDS = ("feed", "sitemap", "site")
@@ -101,15 +102,18 @@ def format_interval(seconds: int) -> str:
 
 
 def add_source(session: Session, url: str, *, kind: str = "feed", every: int | None = None,
-               spider: str | None = None, cron: str | None = None) -> tuple[Source, bool]:
+               spider: str | None = None, cron: str | None = None,
+               options: OptionChanges | None = None) -> tuple[Source, bool]:
     """Register a source; adding it again updates what was given. Returns (source, created)."""
-    return add_sources(session, [url], kind=kind, every=every, spider=spider, cron=cron)[0]
+    return add_sources(session, [url], kind=kind, every=every, spider=spider, cron=cron, options=options)[0]
 
 
 def add_sources(session: Session, urls: list[str], *, kind: str = "feed", every: int | None = None,
-                spider: str | None = None, cron: str | None = None) -> list[tuple[Source, bool]]:
+                spider: str | None = None, cron: str | None = None,
+                options: OptionChanges | None = None) -> list[tuple[Source, bool]]:
     """Register many sources with the same settings (a URL given twice counts once), in the
     caller's transaction: the ones already registered are read in a few queries, not one each.
+    ``options``: the request options to set or clear (archive/request_options.py).
     Returns (source, created) per distinct URL, in order. Raises InvalidURL or SourceError."""
     urls = list(dict.fromkeys(check_url(url) for url in urls))
     if cron is not None:
@@ -131,6 +135,8 @@ def add_sources(session: Session, urls: list[str], *, kind: str = "feed", every:
             source.spider = spider
         if cron is not None:
             source.cron = cron
+        if options:
+            apply_changes(source, options)
         added.append((source, url not in known))
     session.flush()
     return added

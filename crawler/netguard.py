@@ -118,9 +118,11 @@ def _host_to_resolve(url: str, allow_private: bool | None) -> str | None:
 
 
 def check_public_many(urls: Iterable[str], *, allow_private: bool | None = None, resolve: bool = False,
-                      lookup: Callable[..., list] = socket.getaddrinfo) -> dict[str, ValueError]:
+                      lookup: Callable[..., list] = socket.getaddrinfo,
+                      proxied: bool = False) -> dict[str, ValueError]:
     """`check_public` for many URLs: the ones refused, each with its InvalidURL or
-    PrivateNetworkRefused. Each distinct host name is looked up once, LOOKUP_THREADS at a time."""
+    PrivateNetworkRefused. Each distinct host name is looked up once, LOOKUP_THREADS at a time.
+    ``proxied``: their requests go through a proxy (a source's own), which resolves what we cannot."""
     refused: dict[str, ValueError] = {}
     by_host: dict[str, list[str]] = {}
     for url in dict.fromkeys(urls):
@@ -132,7 +134,7 @@ def check_public_many(urls: Iterable[str], *, allow_private: bool | None = None,
         if host is not None and resolve:
             by_host.setdefault(host, []).append(url)
     if by_host:
-        proxied = proxy_configured()
+        proxied = proxied or proxy_configured()
 
         def verdict(host: str) -> PrivateNetworkRefused | None:
             try:

@@ -65,6 +65,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ProxiedTargetGuard": 760,
     # The long-running engine's polls that ran over their time limit (crawler/engine.py).
     "crawler.middlewares.CancelledPolls": 55,
+    # A source's headers, auth and proxy (sources add --header/--auth/--proxy), before the robots.txt
+    # middleware (100) so its robots.txt request gets them too.
+    "crawler.request_options.SourceRequestOptions": 90,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.middlewares.ArchiveFailures": 950,

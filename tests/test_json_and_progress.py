@@ -23,10 +23,10 @@ from archive.store import ArticleFields, Page, save_article
 from newsarchive.cli import cli, main
 from tests.clirun import FAST, ROOT, run_cli
 
-RUN_FIELDS = {"id", "source_id", "status", "pid", "started", "finished", "seconds", "requests", "not_modified",
-              "new_articles", "new_revisions", "duplicates", "errors", "dropped", "error"}
+RUN_FIELDS = {"id", "source_id", "status", "pid", "role", "started", "finished", "seconds", "requests",
+              "not_modified", "new_articles", "new_revisions", "duplicates", "errors", "dropped", "error"}
 SOURCE_FIELDS = {"id", "url", "kind", "spider", "every", "cron", "enabled", "last_success", "last_error",
-                 "next_poll", "disabled_reason"}
+                 "next_poll", "disabled_reason", "options"}
 EVERY_LINE = {"NEWSARCHIVE_PROGRESS_EVERY": "0"}  # a plain line at each step, so a short run shows some
 T0 = datetime(2024, 10, 8, 6, tzinfo=timezone.utc)
 

@@ -77,3 +77,28 @@ def test_downgrading_a10_storage_keeps_every_raw_page_and_its_links(tmp_path):
         assert conn.execute(text("SELECT raw_status FROM article_revisions")).scalars().all() == [200] * 3
     command.upgrade(alembic_config(database), "head")
     database.dispose()
+
+
+def test_request_options_round_trip_keeps_the_sources(db_url):
+    """a14_request_options down and up again on both backends: the sources stay, their options go
+    with the columns and can be set again."""
+    from sqlalchemy import text
+
+    from archive.models import Source
+
+    database = Database(db_url)
+    config = alembic_config(database)
+    with database.transaction() as session:
+        session.add(Source(url="https://news.test/feed.xml", request_headers='[["Cookie", "a=1"]]',
+                           request_auth="u:p", request_proxy="http://proxy.test:3128"))
+    command.downgrade(config, "a10_engine")
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT url FROM sources")).scalars().all() == ["https://news.test/feed.xml"]
+        columns = conn.execute(text("SELECT * FROM sources")).keys()
+        assert not {"request_headers", "request_auth", "request_proxy"} & set(columns)
+    command.upgrade(config, "head")
+    with database.transaction() as session:
+        source = session.scalars(select(Source)).one()
+        assert source.request_headers is None and source.request_auth is None
+        source.request_proxy = "http://proxy.test:3128"
+    database.dispose()

@@ -28,6 +28,7 @@ from twisted.internet.defer import Deferred, succeed
 from archive import frontier, lease, polling
 from archive.lookup import archived_urls
 from archive.models import FrontierURL, Source, utcnow
+from archive.request_options import options_of
 from archive.sources import list_sources
 from archive.urls import InvalidURL
 from crawler.archive_io import archive_io_for
@@ -36,6 +37,7 @@ from crawler.headers import charset_of
 from crawler.items import PageItem
 from crawler.netguard import PrivateNetworkRefused, check_public, private_networks_allowed
 from crawler.polls import FailedPoll, failed_poll, policy_from_settings
+from crawler.request_options import OPTIONS_META, SourceOptions
 from crawler.signals import poll_recorded
 from crawler.site_selectors import site_drop_selectors
 
@@ -59,6 +61,7 @@ class ArchiveSpider(scrapy.Spider):
     def __init__(self, *args, sources: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.source_ids = [int(s) for s in str(sources).split(",") if s.strip()]
+        self._options: dict[int, SourceOptions | None] = {}  # source id -> its request options (None: none)
 
     @property
     def db(self):
@@ -104,11 +107,27 @@ class ArchiveSpider(scrapy.Spider):
 
     def poll_request(self, source: Source) -> scrapy.Request | None:
         """The first request of a poll of ``source``, made by the mixin for its kind."""
+        self.remember_options([source])
         poll = getattr(self, f"poll_{source.kind}", None)
         if poll is None:
             logger.error("source %s: spider %s does not poll %s sources", source.url, self.name, source.kind)
             return None
         return poll(source)
+
+    # -- per-source request options ----------------------------------------------------------
+    def remember_options(self, sources: list[Source]) -> None:
+        """Note the request options of these sources (as read now: a poll reads its source again)."""
+        for source in sources:
+            if source.id is None:
+                continue
+            options = options_of(source)
+            self._options[source.id] = SourceOptions(source.url, options) if options else None
+
+    def request_options(self, source_id: int | None) -> dict:
+        """The meta that gives a request of this source's polls or articles the source's headers,
+        auth and proxy (applied per request by crawler/request_options.py); {} when it has none."""
+        options = self._options.get(source_id) if source_id is not None else None
+        return {OPTIONS_META: options} if options is not None else {}
 
     def record_poll(self, source_id: int | None, failure: FailedPoll | None = None, **success) -> Deferred:
         """Record a poll of a source (a success with archive.polling.record_success's fields, or a
@@ -172,10 +191,21 @@ class ArchiveSpider(scrapy.Spider):
                     ttl=self.claim_seconds, after_id=after))
                 if not entries:
                     break
+                await self._remember_options_of(entries)
                 after = entries[-1].id
                 for entry in entries:
                     self.crawler.stats.inc_value("newsarchive/resumed")
                     yield self.article_request(entry.url, entry.source_id, entry.feed_date)
+
+    async def _remember_options_of(self, entries) -> None:
+        """The options of the sources of pending entries that no poll of this crawl read yet."""
+        unknown = {e.source_id for e in entries if e.source_id is not None and e.source_id not in self._options}
+        if unknown:
+            self.remember_options(await maybe_deferred_to_future(self.io.read(self._sources_with_options, unknown)))
+
+    def _sources_with_options(self, source_ids: set[int]) -> list[Source]:
+        with self.db.session() as session:
+            return list(session.scalars(select(Source).where(Source.id.in_(source_ids))))
 
     @cached_property
     def allow_private(self) -> bool:
@@ -240,6 +270,7 @@ class ArchiveSpider(scrapy.Spider):
 
     def article_request(self, url: str, source_id: int | None, feed_date: datetime | None = None,
                         **kwargs) -> scrapy.Request:
+        kwargs["meta"] = {**self.request_options(source_id), **kwargs.get("meta", {})}
         return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
                               cb_kwargs={"source_id": source_id, "feed_date": feed_date}, **kwargs)
 

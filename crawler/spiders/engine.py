@@ -58,7 +58,9 @@ class EngineSpider(FeedPolling, SitemapReading, LinkFollowing, ArchiveSpider):
             return
         # Which named site each source belongs to, what earlier runs discovered and did not
         # archive, then whatever the engine hands in.
-        self.remember_spiders(await maybe_deferred_to_future(self.io.read(self.all_sources)))
+        sources = await maybe_deferred_to_future(self.io.read(self.all_sources))
+        self.remember_spiders(sources)
+        self.remember_options(sources)
         async for request in self.resume_pending([None]):
             yield request
 

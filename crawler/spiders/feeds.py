@@ -42,7 +42,7 @@ class FeedPolling(SpiderMixin):
         return scrapy.Request(source.url, headers=headers, callback=self.parse_feed, errback=self.feed_failed,
                               cb_kwargs={"source_id": source.id}, dont_filter=True,
                               meta={"handle_httpstatus_list": [304], "dont_retry": True,
-                                    "previous_body_hash": source.body_hash})
+                                    "previous_body_hash": source.body_hash, **self.request_options(source.id)})
 
     async def parse_feed(self, response, source_id):
         cache_control = response_header(response, b"Cache-Control")

@@ -20,7 +20,10 @@ class RevisitSpider(ArchiveSpider):
 
     async def start(self):
         due = await maybe_deferred_to_future(self.io.read(self._due))
-        for article_id, url, etag, last_modified in due:
+        sources = {row[4] for row in due if row[4] is not None}
+        if sources:  # the articles' sources' headers, auth and proxy
+            self.remember_options(await maybe_deferred_to_future(self.io.read(self._sources_with_options, sources)))
+        for article_id, url, etag, last_modified, source_id in due:
             headers = {}
             if etag:
                 headers["If-None-Match"] = etag
@@ -28,7 +31,7 @@ class RevisitSpider(ArchiveSpider):
                 headers["If-Modified-Since"] = last_modified
             yield scrapy.Request(url, headers=headers, callback=self.parse_revisit, errback=self.article_failed,
                                  cb_kwargs={"article_id": article_id}, dont_filter=True,
-                                 meta={"handle_httpstatus_list": [304]})
+                                 meta={"handle_httpstatus_list": [304], **self.request_options(source_id)})
 
     def _due(self) -> list:
         with self.db.session() as session:

@@ -56,7 +56,8 @@ class LinkFollowing(SpiderMixin):
     def listing_request(self, url: str, source_id: int | None, depth: int) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed, dont_filter=depth == 0,
                               cb_kwargs={"source_id": source_id, "depth": depth},
-                              meta={"dont_retry": depth == 0, "listing_host": urlsplit(url).hostname})
+                              meta={"dont_retry": depth == 0, "listing_host": urlsplit(url).hostname,
+                                    **self.request_options(source_id)})
 
     async def parse_listing(self, response, source_id, depth):
         if not hasattr(response, "text"):  # not HTML: nothing to follow

@@ -84,7 +84,8 @@ class SitemapReading(SpiderMixin):
 
     def sitemap_request(self, url: str, source_id: int | None, depth: int = 0) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_sitemap, errback=self.sitemap_failed, dont_filter=depth == 0,
-                              cb_kwargs={"source_id": source_id, "depth": depth}, meta={"dont_retry": depth == 0})
+                              cb_kwargs={"source_id": source_id, "depth": depth},
+                              meta={"dont_retry": depth == 0, **self.request_options(source_id)})
 
     async def parse_sitemap(self, response, source_id, depth):
         body = response.body

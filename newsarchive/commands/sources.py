@@ -13,6 +13,16 @@ from pathlib import Path
 
 import click
 
+from archive.request_options import (
+    InvalidOption,
+    OptionChanges,
+    describe,
+    options_of,
+    parse_auth,
+    parse_header,
+    parse_proxy,
+    summary,
+)
 from archive.sources import (
     KINDS,
     SourceError,
@@ -45,10 +55,13 @@ def source_row(s) -> dict:
         "id": s.id, "url": s.url, "kind": s.kind, "spider": s.spider, "every": format_interval(s.every_seconds),
         "cron": s.cron, "enabled": s.enabled, "last_success": s.last_success_at, "last_error": s.last_error,
         "next_poll": s.next_poll_at, "disabled_reason": s.disabled_reason,
+        # what may be shown of its request options: header names, "auth": "set", the proxy masked
+        "options": describe(options_of(s)),
     }
 
 
-def _register(ctx, urls, *, kind="feed", every=None, spider=None, cron=None, as_json=False) -> None:
+def _register(ctx, urls, *, kind="feed", every=None, spider=None, cron=None, options=None,
+              as_json=False) -> None:
     """Check every URL, register the good ones in one transaction, one line each (with --json: the
     sources as `sources list --json` shows them plus "action", one object for one URL, else a
     list); exit 1 when any was refused."""
@@ -60,10 +73,13 @@ def _register(ctx, urls, *, kind="feed", every=None, spider=None, cron=None, as_
             check_url(url)
         except InvalidURL as exc:
             refused[url] = exc
-    refused.update(check_public_many([u for u in urls if u not in refused], resolve=True))
+    # behind a source's own proxy a name need not resolve here: the proxy resolves it
+    proxied = bool(options and options.proxy)
+    refused.update(check_public_many([u for u in urls if u not in refused], resolve=True, proxied=proxied))
     good = [url for url in urls if url not in refused]
     with ctx.db.transaction() as session:
-        added = add_sources(session, good, kind=kind, every=interval, spider=spider, cron=cron) if good else []
+        added = (add_sources(session, good, kind=kind, every=interval, spider=spider, cron=cron, options=options)
+                 if good else [])
         rows = [{"action": "added" if created else "updated", **source_row(s)} for s, created in added]
     if len(urls) == 1 and refused:
         raise UserError(str(refused[urls[0]]))
@@ -71,7 +87,9 @@ def _register(ctx, urls, *, kind="feed", every=None, spider=None, cron=None, as_
         print_json(rows[0] if len(urls) == 1 else rows)
     else:
         for row in rows:
-            click.echo(f"{row['action']} {row['kind']} {row['url']} every {row['every']}")
+            shown = summary(row["options"])
+            click.echo(f"{row['action']} {row['kind']} {row['url']} every {row['every']}"
+                       + (f" ({shown})" if shown else ""))
     for url, reason in refused.items():
         error(f"refused {url[:300]}: {reason}")
     if refused:
@@ -85,21 +103,43 @@ def _register(ctx, urls, *, kind="feed", every=None, spider=None, cron=None, as_
 @click.option("--every", default=None, metavar="INTERVAL", help="Poll interval such as 30m, 2h, 1d. [default: 30m]")
 @click.option("--spider", default=None, metavar="NAME", help="A named-site spider to crawl them with.")
 @click.option("--cron", default=None, metavar="EXPR", help="A crontab expression instead of an interval.")
+@click.option("--header", "headers", multiple=True, metavar="NAME:VALUE",
+              help="A header (a cookie, a token) every request to the sources' own host carries; repeat for "
+                   "more. Replaces the stored headers. Its value is never shown.")
+@click.option("--auth", default=None, metavar="USER:PASSWORD",
+              help="HTTP basic auth, sent only to the sources' own host. Never shown.")
+@click.option("--proxy", default=None, metavar="URL",
+              help="An http(s) proxy for every request of these sources: http://[USER:PASSWORD@]HOST:PORT "
+                   "(its password is never shown).")
+@click.option("--clear-options", is_flag=True,
+              help="Remove the stored headers, auth and proxy (then set those given with this command).")
 @json_option
 @pass_context
-def add(ctx, urls, kind, every, spider, cron, as_json):
+def add(ctx, urls, kind, every, spider, cron, headers, auth, proxy, clear_options, as_json):
     """Register one or more sources (adding one again updates it).
 
     All the URLs that pass the checks are registered in one transaction, whatever the others
     do; a refused URL is named on stderr and the exit status is then 1. With --json: each source
     as `sources list --json` shows it, and "action" (added or updated).
 
+    Request options (--header, --auth, --proxy) are stored per source and carried by every
+    request of its polls and articles; each one given replaces the stored one, the others stay;
+    --clear-options removes them. Lists, logs and exports show only that they are set.
+
     Example: newsarchive sources add https://www.vudailleurs.com/feed/ https://www.lemonde.fr/rss/une.xml --every 30m
+
+    Example: newsarchive sources add https://news.example/feed/ --header "Cookie: consent=yes" --proxy http://127.0.0.1:3128
     """
     if spider is not None and spider not in spider_names():
         raise UserError(f"unknown spider {spider!r}: one of {', '.join(spider_names())}")
     try:
-        _register(ctx, urls, kind=kind, every=every, spider=spider, cron=cron, as_json=as_json)
+        options = OptionChanges(headers=tuple(parse_header(h) for h in headers) if headers else None,
+                                auth=parse_auth(auth) if auth is not None else None,
+                                proxy=parse_proxy(proxy) if proxy is not None else None, clear=clear_options)
+    except InvalidOption as exc:
+        raise UserError(str(exc)) from None
+    try:
+        _register(ctx, urls, kind=kind, every=every, spider=spider, cron=cron, options=options, as_json=as_json)
     except SourceError as exc:
         raise UserError(str(exc)) from None
 
@@ -168,7 +208,8 @@ def list_(ctx, as_json):
     if as_json:
         print_json(rows)
     elif rows:
-        print_table(rows, ["id", "kind", "every", "enabled", "url"])
+        print_table([{**row, "options": summary(row["options"])} for row in rows],
+                    ["id", "kind", "every", "enabled", "url", "options"])
     else:
         click.echo("no sources yet: newsarchive sources add URL")
 

@@ -15,6 +15,8 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.templating import Jinja2Templates
 
+from archive.request_options import summary as options_summary
+
 TEMPLATES = Path(__file__).with_name("templates")
 
 
@@ -61,7 +63,8 @@ def seconds(value: float | int | None) -> str:
 def make_templates() -> Jinja2Templates:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(when=when, day=day, highlight=highlight, seconds=seconds)
+    # options: a source's request options as they may be shown (names, "auth: set", proxy masked)
+    env.filters.update(when=when, day=day, highlight=highlight, seconds=seconds, options=options_summary)
     return Jinja2Templates(env=env)
 
 
