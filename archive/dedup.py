@@ -19,6 +19,7 @@ import hashlib
 import re
 import unicodedata
 import zlib
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -26,6 +27,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from archive.models import Article, ArticleBand, Revision
+from archive.text import normalize_text
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -125,6 +127,26 @@ def text_band_keys(text: str) -> list[int]:
     if len(ws) < MIN_WORDS:
         return []
     return band_keys(signature(shingles(text, ws=ws)))
+
+
+@dataclass(frozen=True)
+class BandKeys:
+    """The band keys of a text computed before the write (in the crawler's extraction pool, off
+    the writer's thread): valid for that very text only, since furniture removal may change it."""
+
+    text: str  # as the extractor gave it (before normalize_text)
+    keys: tuple[int, ...]
+
+    @classmethod
+    def of(cls, text: str) -> BandKeys:
+        return cls(text, tuple(text_band_keys(normalize_text(text))))
+
+
+def keys_for(text: str, body: str, precomputed: BandKeys | None) -> list[int]:
+    """The band keys of ``body`` (``text`` normalized): precomputed when they were made for ``text``."""
+    if precomputed is not None and precomputed.text == text:
+        return list(precomputed.keys)
+    return text_band_keys(body)
 
 
 def similarity(a: set[int], b: set[int]) -> float:

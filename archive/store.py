@@ -63,6 +63,7 @@ class ArticleFields:
     updated: datetime | None = None
     language: str | None = None
     canonical_url: str | None = None  # the page's rel=canonical, already checked to be on the same site
+    band_keys: dedup.BandKeys | None = None  # near-duplicate keys computed off the writer's thread
 
 
 class Outcome(str, Enum):
@@ -191,7 +192,7 @@ def add_revision(session: Session, article: Article, *, text: str, title: str | 
 
 def _save_new(session, page, fields, canonical, digest, source_id, stored) -> Saved:
     body = normalize_text(fields.text)
-    keys = dedup.text_band_keys(body)
+    keys = dedup.keys_for(fields.text, body, fields.band_keys)
     original = dedup.find_original(session, digest) or dedup.find_near_original(session, body, keys=keys)
     article = Article(
         canonical_url=canonical,

@@ -21,6 +21,7 @@ from typing import Any, Callable
 from pebble import ProcessExpired, ProcessPool
 from twisted.internet.defer import Deferred
 
+from archive.dedup import BandKeys
 from crawler.extract import extract
 
 DEFAULT_TIMEOUT = 20.0
@@ -49,6 +50,13 @@ def extract_page(body: bytes, url: str, kwargs: dict[str, Any]):
     return extract(body, url, **kwargs)
 
 
+def extract_page_with_keys(body: bytes, url: str, kwargs: dict[str, Any]):
+    """The extractor, and the text's near-duplicate band keys (MinHash is CPU work too: done
+    here, not in the archive writer's thread of the crawler)."""
+    article = extract(body, url, **kwargs)
+    return article, BandKeys.of(article.text)
+
+
 class ExtractionPool:
     def __init__(self, reactor, *, processes: int | None = None, timeout: float = DEFAULT_TIMEOUT,
                  memory_mb: int | None = DEFAULT_MEMORY_MB, max_tasks: int = DEFAULT_MAX_TASKS,
@@ -70,10 +78,12 @@ class ExtractionPool:
                    memory_mb=settings.getint("NEWSARCHIVE_EXTRACT_MEMORY_MB", DEFAULT_MEMORY_MB) or None,
                    max_tasks=settings.getint("NEWSARCHIVE_EXTRACT_MAX_TASKS", DEFAULT_MAX_TASKS))
 
-    def extract(self, body: bytes, url: str, **kwargs) -> Deferred:
-        """A Deferred firing with the page's Article, or failing with ExtractionFailed."""
+    def extract(self, body: bytes, url: str, *, with_keys: bool = False, **kwargs) -> Deferred:
+        """A Deferred firing with the page's Article (with ``with_keys``: (Article, BandKeys)),
+        or failing with ExtractionFailed."""
         result: Deferred = Deferred()
-        future = self._pool.schedule(self.function, args=(body, url, kwargs), timeout=self.timeout)
+        function = extract_page_with_keys if with_keys and self.function is extract_page else self.function
+        future = self._pool.schedule(function, args=(body, url, kwargs), timeout=self.timeout)
 
         def done(future) -> None:  # in the pool's thread: hand the outcome to the reactor thread
             try:

@@ -14,6 +14,7 @@ class PageItem(scrapy.Item):
     feed_date = scrapy.Field()  # the date a feed or sitemap gave for this URL
     drop_selectors = scrapy.Field()  # CSS selectors a site spider knows are furniture
     article = scrapy.Field()  # crawler.extract.Article, set by ExtractPipeline
+    band_keys = scrapy.Field()  # archive.dedup.BandKeys of the extracted text, made in the extraction pool
     lines = scrapy.Field()  # {fingerprint: line} of the page's text before learned furniture, for learning
     extraction_error = scrapy.Field()  # why the extraction pool abandoned the page
     # set once archived, and what Scrapy's feed exports write (FEED_EXPORT_FIELDS): never the bytes

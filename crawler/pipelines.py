@@ -162,9 +162,11 @@ class ExtractPipeline:
                    "drop_selectors": tuple(item.get("drop_selectors") or ())}
         try:
             if self.pool is None:
-                article = extract(item["body"], url, **options)
+                article, keys = extract(item["body"], url, **options), None
             else:
-                article = await maybe_deferred_to_future(self.pool.extract(item["body"], url, **options))
+                extracted = await maybe_deferred_to_future(self.pool.extract(item["body"], url, with_keys=True,
+                                                                             **options))
+                article, keys = extracted if isinstance(extracted, tuple) else (extracted, None)
         except ExtractionFailed as exc:
             self.crawler.stats.inc_value(f"newsarchive/extraction_failed/{exc.reason}")
             logger.warning("extraction of %s abandoned: %s", url, exc)
@@ -173,7 +175,7 @@ class ExtractPipeline:
         lines: dict[int, str] = {}
         if self.learning and not article.blocked:
             article, lines = self.furniture.clean(article)
-        item["article"], item["lines"] = article, lines
+        item["article"], item["lines"], item["band_keys"] = article, lines, keys
         return item
 
 
@@ -252,6 +254,7 @@ class ArchivePipeline:
                     headers=item["headers"], body=item["body"])
         fields = ArticleFields(text=article.text, title=article.title, author=article.author,
                                published=article.published, updated=article.updated,
-                               language=article.language, canonical_url=article.canonical_url)
+                               language=article.language, canonical_url=article.canonical_url,
+                               band_keys=item.get("band_keys"))
         return BatchItem(page, fields, source_id=item.get("source_id"), frontier_url=url,
                          lines=item.get("lines") or {}, site=article.site), None

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from archive import dedup
 from archive.models import ArticleBand
 from archive.store import ArticleFields, Outcome, Page, find_article, save_article
+from archive.text import normalize_text
 
 VOCABULARY = ("gouvernement ministre réforme élection député sénat budget défense économie entreprise "
               "salariés grève syndicat hôpital médecin école élèves université recherche climat énergie "
@@ -108,3 +109,16 @@ def test_folding_keeps_positions_and_removes_accents():
     assert dedup.fold("Défense À l'ÉTÉ") == "defense a l'ete"
     assert len(dedup.fold("œuvre ﬁn")) == len("œuvre ﬁn")
     assert dedup.words("L'État d’urgence") == ["l", "etat", "d", "urgence"]
+
+
+def test_band_keys_made_in_the_extraction_pool_are_used_only_for_the_text_they_were_made_for():
+    BandKeys, keys_for, text_band_keys = dedup.BandKeys, dedup.keys_for, dedup.text_band_keys
+    text = " ".join(f"mot{i} du texte de l'article numéro {i % 7}" for i in range(80))
+    made = BandKeys.of(text)
+    assert list(made.keys) == text_band_keys(normalize_text(text)) and made.keys
+    assert keys_for(text, normalize_text(text), made) == list(made.keys)
+    cleaned = text.replace("mot3 ", "")  # furniture removed after extraction: the keys are stale
+    assert keys_for(cleaned, normalize_text(cleaned), made) == text_band_keys(normalize_text(cleaned))
+    assert keys_for(cleaned, normalize_text(cleaned), made) != list(made.keys)
+    forged = BandKeys(text, (1, 2, 3))
+    assert keys_for(text, normalize_text(text), forged) == [1, 2, 3]  # trusted for its own text only
