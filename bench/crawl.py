@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -47,9 +48,18 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def timed(argv: list[str], rss: list[float] | None = None) -> float:
-    """Seconds the command took; its resident memory sampled into ``rss`` every 2 s."""
-    started = time.monotonic()
+CPU: dict[str, float] = {}  # CPU-seconds of each design's process and its children (extraction pool)
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(argv: list[str], rss: list[float] | None = None, name: str | None = None) -> float:
+    """Seconds the command took; its resident memory sampled into ``rss`` every 2 s, its CPU
+    (with its children's) into CPU[name]."""
+    started, cpu = time.monotonic(), children_cpu()
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(argv, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=err)
         while proc.poll() is None:
@@ -62,6 +72,8 @@ def timed(argv: list[str], rss: list[float] | None = None) -> float:
         if proc.returncode not in (0, 1):
             err.seek(0)
             sys.exit(f"{argv[:4]} failed:\n{err.read().decode(errors='replace')[-3000:]}")
+    if name:
+        CPU[name] = children_cpu() - cpu
     return time.monotonic() - started
 
 
@@ -69,7 +81,7 @@ def ours(feed: str, folder: Path) -> tuple[float, int]:
     db = folder / "ours.db"
     subprocess.run([sys.executable, "-m", "newsarchive", "--db", str(db), "sources", "add", feed], env=ENV,
                    check=True, capture_output=True)
-    seconds = timed([sys.executable, "-m", "newsarchive", "--db", str(db), "crawl", *LIFTED], RSS_SAMPLES)
+    seconds = timed([sys.executable, "-m", "newsarchive", "--db", str(db), "crawl", *LIFTED], RSS_SAMPLES, "ours")
     with sqlite3.connect(db) as conn:
         return seconds, conn.execute("SELECT count(*) FROM articles").fetchone()[0]
 
@@ -77,7 +89,7 @@ def ours(feed: str, folder: Path) -> tuple[float, int]:
 def naive(feed: str, folder: Path) -> tuple[float, int]:
     db = folder / "naive.db"
     seconds = timed([sys.executable, "-m", "scrapy", "runspider", str(ROOT / "bench" / "naive_spider.py"),
-                     "-a", f"feed={feed}", "-a", f"db={db}", "-s", "ROBOTSTXT_OBEY=True", *LIFTED])
+                     "-a", f"feed={feed}", "-a", f"db={db}", "-s", "ROBOTSTXT_OBEY=True", *LIFTED], name="naive")
     with sqlite3.connect(db) as conn:
         return seconds, conn.execute("SELECT count(*) FROM articles WHERE text IS NOT NULL").fetchone()[0]
 
@@ -119,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"raw trafilatura   {per_core:6.1f} pages/s per core, x {cores} = {per_core * cores:.1f}")
     print(f"ours / naive                 {ours_rate / naive_rate:.2f}  (goal >= 1.6)")
     print(f"ours / (raw x cores)         {ours_rate / (per_core * cores):.2f}  (goal >= 0.6, aim 0.7)")
+    ours_cpu, naive_cpu = CPU["ours"] / max(1, ours_n) * 1000, CPU["naive"] / max(1, naive_n) * 1000
+    print(f"CPU per page (process + extraction pool): ours {ours_cpu:.0f} ms, naive {naive_cpu:.0f} ms, "
+          f"raw trafilatura {1000 / per_core:.0f} ms; on {cores} cores ours can reach at most "
+          f"{cores * 1000 / ours_cpu:.0f} pages/s, the naive spider (one process) {1000 / naive_cpu:.0f}")
     if len(RSS_SAMPLES) >= 4:
         quarter = len(RSS_SAMPLES) // 4
         print(f"ours RSS (MB): first quarter max {max(RSS_SAMPLES[:quarter]):.0f}, "
