@@ -7,9 +7,9 @@ article id: on SQLite in ``article_fts``, a contentless FTS5 table (the text alr
 ``archive.dedup.words`` folds them (lowercase, accents removed) with the ``simple`` config.
 Both are accent-insensitive: "defense" finds "défense".
 
-Queries. User text never reaches the engine as syntax: it is parsed here into words (AND-ed),
-"quoted phrases", ``OR`` between two terms and ``-word`` / ``-"phrase"`` exclusions, and
-rebuilt as an FTS5 expression or tsquery made only of quoted alphanumeric words.
+Queries. User text never reaches the engine as syntax: archive/query_syntax.py parses it into
+words, phrases, OR and exclusions, rebuilt as an FTS5 expression or tsquery made only of quoted
+alphanumeric words.
 
 Ranking. Relevance ranking (bm25 on SQLite, ts_rank_cd on PostgreSQL) costs time linear in the
 number of matches: 170 ms median for common words over a million articles. So only the
@@ -29,7 +29,6 @@ Counting matches per site, language or month is archive/facets.py's job (it walk
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -38,82 +37,13 @@ from sqlalchemy.orm import Session
 
 from archive.dedup import fold, words
 from archive.models import Article, Revision
+from archive.query_syntax import MAX_TERMS, Query, QueryError, parse_query  # noqa: F401 - the search API
 from archive.snippets import SNIPPET_WORDS, render_snippet, snippet_pieces
 from archive.urls import normalize_site
 
 RANK_CANDIDATES = 1000
-MAX_TERMS = 32
 TITLE_WEIGHT = 4.0
 DATE_RANGE_IDS = 50_000
-
-
-class QueryError(ValueError):
-    """A search query that cannot be turned into a search (no words, only exclusions...)."""
-
-
-# ---------------------------------------------------------------------------- parsing user text
-
-@dataclass(frozen=True)
-class Query:
-    """A parsed query: all `clauses` must match (each clause: any of its terms), no `excluded`."""
-
-    clauses: tuple[tuple[tuple[str, ...], ...], ...]
-    excluded: tuple[tuple[str, ...], ...] = ()
-
-    @property
-    def words(self) -> set[str]:
-        return {w for clause in self.clauses for term in clause for w in term}
-
-    def fts5(self) -> str:
-        def term(t):
-            return '"' + " ".join(t) + '"'
-
-        positive = " AND ".join("(" + " OR ".join(term(t) for t in clause) + ")" for clause in self.clauses)
-        if not self.excluded:
-            return positive
-        return f"({positive}) NOT (" + " OR ".join(term(t) for t in self.excluded) + ")"
-
-    def tsquery(self) -> str:
-        def term(t):
-            return "(" + " <-> ".join(f"'{w}'" for w in t) + ")"
-
-        parts = ["(" + " | ".join(term(t) for t in clause) + ")" for clause in self.clauses]
-        parts += [f"!{term(t)}" for t in self.excluded]
-        return " & ".join(parts)
-
-
-_TOKEN = re.compile(r'(?P<neg>-)?"(?P<phrase>[^"]*)"?|(?P<bare>[^\s"]+)')
-
-
-def parse_query(user_text: str) -> Query:
-    """Words are AND-ed; "a phrase"; a OR b; -word and -"a phrase" exclude. Raises QueryError."""
-    clauses: list[list[tuple[str, ...]]] = []
-    excluded: list[tuple[str, ...]] = []
-    pending_or = False
-    for match in _TOKEN.finditer(user_text or ""):
-        bare = match.group("bare")
-        if bare == "OR":
-            pending_or = bool(clauses)
-            continue
-        negative = bool(match.group("neg")) or (bare is not None and bare.startswith("-") and len(bare) > 1)
-        raw = match.group("phrase") if bare is None else bare.lstrip("-") if negative else bare
-        term = tuple(words(raw))
-        if not term:
-            continue
-        if negative:
-            excluded.append(term)
-        elif pending_or:
-            clauses[-1].append(term)
-        else:
-            clauses.append([term])
-        pending_or = False
-    if not clauses:
-        if excluded:
-            raise QueryError("a query needs at least one word that is not excluded with '-'")
-        raise QueryError(f"nothing to search for in {user_text!r}: give at least one word")
-    if sum(len(c) for c in clauses) + len(excluded) > MAX_TERMS:
-        raise QueryError(f"too many terms in the query (at most {MAX_TERMS})")
-    return Query(tuple(tuple(c) for c in clauses), tuple(excluded))
 
 
 # ---------------------------------------------------------------------------- indexing

@@ -35,7 +35,7 @@ LIFTED = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "C
 ENV = dict(os.environ, NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS="1")
 
 
-RSS_SAMPLES: list[float] = []  # MB, every 2 s of our crawl
+RSS_SAMPLES: list[float] = []  # MB, every second of our crawl
 
 
 def rss_mb(pid: int) -> float:
@@ -51,29 +51,52 @@ def rss_mb(pid: int) -> float:
 CPU: dict[str, float] = {}  # CPU-seconds of each design's process and its children (extraction pool)
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU-seconds of a process and of all its living descendants (the extraction pool's workers
+    are children of a fork server, whose end is not waited for: rusage would miss them)."""
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            stats[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS)
+        except (OSError, ValueError, IndexError):
+            continue
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += stats.get(current, (0, 0.0))[1]
+        todo += [child for child, (parent, _) in stats.items() if parent == current]
+    return total
+
+
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
 def timed(argv: list[str], rss: list[float] | None = None, name: str | None = None) -> float:
-    """Seconds the command took; its resident memory sampled into ``rss`` every 2 s, its CPU
+    """Seconds the command took; its resident memory sampled into ``rss`` every second, its CPU
     (with its children's) into CPU[name]."""
     started, cpu = time.monotonic(), children_cpu()
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(argv, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=err)
+        seen_cpu = 0.0
         while proc.poll() is None:
             if rss is not None and (sample := rss_mb(proc.pid)):
                 rss.append(sample)
+            seen_cpu = max(seen_cpu, tree_cpu(proc.pid))
             try:
-                proc.wait(timeout=2)
+                proc.wait(timeout=1)
             except subprocess.TimeoutExpired:
                 pass
         if proc.returncode not in (0, 1):
             err.seek(0)
             sys.exit(f"{argv[:4]} failed:\n{err.read().decode(errors='replace')[-3000:]}")
-    if name:
-        CPU[name] = children_cpu() - cpu
+    if name:  # the last look at the whole tree (up to 1 s early), or what was waited for
+        CPU[name] = max(seen_cpu, children_cpu() - cpu)
     return time.monotonic() - started
 
 
