@@ -7,8 +7,19 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import Alias, Article, parse_id
+from archive.models import Alias, Article
 from archive.urls import MAX_URL_LENGTH, clean_url
+
+MAX_ID = 2**63 - 1  # the largest row id any backend stores
+
+
+def parse_id(key: str) -> int | None:
+    """A row id typed by a user ("42"), or None when the text is not one (a URL, "²", 10**20)."""
+    key = key.strip()
+    if not (key.isascii() and key.isdigit()):
+        return None
+    value = int(key)
+    return value if 0 < value <= MAX_ID else None
 
 
 def find_article(session: Session, url: str) -> Article | None:

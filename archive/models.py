@@ -36,18 +36,6 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-MAX_ID = 2**63 - 1  # the largest row id any backend stores
-
-
-def parse_id(key: str) -> int | None:
-    """A row id typed by a user ("42"), or None when the text is not one (a URL, "²", 10**20)."""
-    key = key.strip()
-    if not (key.isascii() and key.isdigit()):
-        return None
-    value = int(key)
-    return value if 0 < value <= MAX_ID else None
-
-
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes on every backend (SQLite would otherwise hand back naive ones)."""
 

@@ -12,7 +12,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.models import Source, parse_id, utcnow
+from archive.lookup import parse_id
+from archive.models import Source, utcnow
 from archive.request_options import OptionChanges, apply_changes
 from archive.urls import check_url
 
