@@ -103,15 +103,20 @@ def cpu_seconds(pid: int) -> float:
 
 
 def tree_cpu_seconds(pid: int) -> float:
-    """CPU-seconds of the process and of its living children (the extraction pool)."""
-    total = cpu_seconds(pid)
+    """CPU-seconds of the process and of all its living descendants (the extraction pool's
+    workers are children of its fork server)."""
+    stats = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                total += (int(fields[11]) + int(fields[12])) / TICKS
+            stats[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS)
         except (OSError, ValueError, IndexError):
             continue
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += stats.get(current, (0, 0.0))[1]
+        todo += [child for child, (parent, _) in stats.items() if parent == current]
     return total
 
 
