@@ -123,6 +123,15 @@ def release(db: Database, holder: str, urls: Iterable[str] | None = None) -> int
     return _update_claims(db, holder, urls, claimed_by=None, claimed_until=None)
 
 
+def release_pending(db: Database) -> int:
+    """Give up every claim on pending URLs, whoever holds them: the shared queue that held their
+    requests was emptied (Redis flushed or restarted), so they must be queued again; how many."""
+    with db.transaction() as session:
+        held = (FrontierURL.state == "pending") & FrontierURL.claimed_by.is_not(None)
+        return session.connection().execute(
+            update(FrontierURL).where(held).values(claimed_by=None, claimed_until=None)).rowcount
+
+
 def _update_claims(db: Database, holder: str, urls: Iterable[str] | None, **values) -> int:
     mine = FrontierURL.claimed_by == holder
     with db.transaction() as session:

@@ -12,8 +12,8 @@ Usage: .venv/bin/python -m bench.polls [--feeds 2000] [--interval 60] [--minutes
 * Baseline, in the same run: one `newsarchive crawl SOURCE` process per unchanged poll, the
   design before the engine, CPU-seconds per poll.
 
-Prints: CPU per poll in the engine process (ms; also with its extraction pool) against the process per poll (ms) and their ratio; the
-latest start of any poll; polls made against polls due (none dropped); RSS per minute.
+Prints: CPU per poll in the engine process (ms; also with its extraction pool) against the process per poll (ms)
+and their ratio; the latest start of any poll; polls made against polls due (none dropped); RSS per minute.
 """
 
 from __future__ import annotations
@@ -176,7 +176,8 @@ def main() -> None:
                     late = conn.execute("SELECT max(last_poll_late_seconds) FROM sources").fetchone()[0] or 0.0
                 worst_late = max(worst_late, late)
                 if steady is None and elapsed >= args.interval + 10:  # the first round (full fetches) done
-                    steady = (time.monotonic(), cpu_seconds(proc.pid), sum(feeds.hits.values()), tree_cpu_seconds(proc.pid))
+                    steady = (time.monotonic(), cpu_seconds(proc.pid), sum(feeds.hits.values()),
+                              tree_cpu_seconds(proc.pid))
                 if int(elapsed // 60) > len(rss) - 1:
                     rss.append(rss_mb(proc.pid))
                     print(f"  minute {len(rss) - 1}: RSS {rss[-1]:.0f} MB, {sum(feeds.hits.values())} polls so far",

@@ -65,6 +65,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ProxiedTargetGuard": 760,
     # The long-running engine's polls that ran over their time limit (crawler/engine.py).
     "crawler.middlewares.CancelledPolls": 55,
+    # A worker's (on only with NEWSARCHIVE_QUEUE, crawler/queue/): poll orders become polls, pages
+    # archived meanwhile are not fetched again, and each site's delay is shared by every worker.
+    "crawler.queue.middlewares.PollOrders": 60,
+    "crawler.queue.middlewares.SkipArchived": 65,
+    "crawler.queue.politeness.SharedPoliteness": 120,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.middlewares.ArchiveFailures": 950,
@@ -83,4 +88,5 @@ EXTENSIONS = {
 # newsarchive's own settings
 NEWSARCHIVE_DB = None  # SQLAlchemy URL; None means $NEWSARCHIVE_DB or ./newsarchive.db
 NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS = False  # also from the environment variable of the same name
+NEWSARCHIVE_QUEUE = None  # a worker's shared queue (Redis URL): set by `newsarchive worker`
 NEWSARCHIVE_PROGRESS = None  # import path of a progress display (crawler/progress.py); the CLI sets it

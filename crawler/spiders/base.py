@@ -36,6 +36,7 @@ from crawler.headers import charset_of
 from crawler.items import PageItem
 from crawler.netguard import PrivateNetworkRefused, check_public, private_networks_allowed
 from crawler.polls import FailedPoll, failed_poll, policy_from_settings
+from crawler.queue.middlewares import AlreadyArchived
 from crawler.signals import poll_recorded
 from crawler.site_selectors import site_drop_selectors
 
@@ -155,7 +156,10 @@ class ArchiveSpider(scrapy.Spider):
     async def closed(self, reason: str) -> None:
         """Give back the claims this crawl still holds (pages it could not archive, requests it
         never made), after the writes before it: the next crawl fetches them at once, not when
-        the claims expire."""
+        the claims expire. A worker of the shared queue keeps them: their requests are still on
+        the queue for the other workers, and come back from the frontier if they were lost."""
+        if self.crawler.settings.get("NEWSARCHIVE_QUEUE"):
+            return
         await maybe_deferred_to_future(self.io.write_later(frontier.release, self.db, self.holder,
                                                            what="the end of this crawl's claims"))
 
@@ -259,6 +263,8 @@ class ArchiveSpider(scrapy.Spider):
         )
 
     def article_failed(self, failure):
+        if failure.check(AlreadyArchived):  # a second copy of a queued request (a worker's)
+            return
         request = failure.request
         reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         self.crawler.stats.inc_value("newsarchive/article_errors")
