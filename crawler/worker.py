@@ -102,7 +102,7 @@ class Worker:
             self.check_seeded()  # before the engine takes the frontier's pending URLs
             self.engine = Engine(self.db, run_id, worker_settings(self.config, self.holder), reactor=reactor)
             reactor.callWhenRunning(self._begin)
-            reactor.run(installSignalHandlers=False)
+            reactor.run(installSignalHandlers=False)  # type: ignore[call-arg]  # the asyncio reactor takes it
         finally:
             self._close_run(run_id)
             logger.info("worker stopped")

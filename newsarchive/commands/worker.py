@@ -38,7 +38,7 @@ def setup_logging(level: str) -> None:
     log_to_stderr(LOG_FORMAT)
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("newsarchive").setLevel(level)
-    logging.getLogger("crawler").setLevel(level)
+    logging.getLogger("crawler").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     logging.getLogger("scrapy.middleware").setLevel(logging.ERROR)
 
 
