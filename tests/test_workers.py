@@ -128,10 +128,11 @@ def test_a_worker_killed_mid_crawl_loses_nothing(pg_url, queue, news, workers):
 def test_an_emptied_redis_is_seeded_again_from_the_frontier(pg_url, queue, news, workers):
     db = Database(pg_url)
     add_feed(pg_url, news)
-    workers(2)
+    pair = workers(2)
     waiter = crawl_and_wait(pg_url, queue)
     wait_for_archived(db, 100, waiter)
     queue.client.flushdb()  # the test's own db index: what FLUSHDB or a restart without persistence does
     assert archived(db) < PAGES, "the crawl ended before the flush: nothing was tested"
     finish(waiter)
     assert_each_archived_once(db, news)
+    assert any("the queue was emptied" in worker.text for worker in pair)
