@@ -87,6 +87,18 @@ def worker_runs(db: Database) -> list[CrawlRun]:
         return list(session.scalars(select(CrawlRun).where(CrawlRun.role == "worker").order_by(CrawlRun.id)))
 
 
+def stats_when(pg_url: str, queue: ScratchQueue, ready, timeout: float = 30) -> dict:
+    """`stats --json` once ``ready(report)`` (the workers' heartbeats bring their figures)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = run_cli(pg_url, "stats", "--json", env=queue.env())
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        if ready(report) or time.monotonic() > deadline:
+            return report
+        time.sleep(0.5)
+
+
 def add_feed(pg_url: str, site: NewsSite) -> None:
     result = run_cli(pg_url, "sources", "add", site.feed_url)
     assert result.returncode == 0, result.stderr
@@ -100,6 +112,10 @@ def test_two_workers_share_a_crawl_and_archive_each_page_once(pg_url, queue, new
     assert run["status"] == "ok" and run["new_articles"] == PAGES
     assert_each_archived_once(db, news)
     assert set(news.article_hits().values()) == {1}  # each page fetched once, by one of them
+    shown = stats_when(pg_url, queue, lambda report: sum(w["pages_archived"] for w in report["workers"]) == PAGES)
+    assert sorted(w["pid"] for w in shown["workers"]) == sorted(w.proc.pid for w in pair)
+    assert all(w["alive"] and w["host"] and w["heartbeat"] and w["pages_per_second"] > 0 for w in shown["workers"])
+    assert shown["queue"]["depth"] == 0 and shown["claims"] == {"held": 0, "expired": 0, "oldest": None}
     for worker in pair:
         assert worker.stop() == 0
     figures = [r.new_articles for r in worker_runs(db)]
