@@ -65,11 +65,12 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ProxiedTargetGuard": 760,
     # The long-running engine's polls that ran over their time limit (crawler/engine.py).
     "crawler.middlewares.CancelledPolls": 55,
-    # A worker's (on only with NEWSARCHIVE_QUEUE, crawler/queue/): poll orders become polls, pages
-    # archived meanwhile are not fetched again, and each site's delay is shared by every worker.
+    # A worker's (on only with NEWSARCHIVE_QUEUE, crawler/queue/): poll orders become polls, a page's
+    # frontier claim passes to the worker that fetches it, each site's delay is shared by every worker.
     "crawler.queue.middlewares.PollOrders": 60,
-    "crawler.queue.middlewares.SkipArchived": 65,
-    "crawler.queue.politeness.SharedPoliteness": 120,
+    "crawler.queue.middlewares.TakeClaims": 65,
+    # Last before the download (after Scrapy's own, up to 900): the slot is taken as late as can be.
+    "crawler.queue.politeness.SharedPoliteness": 950,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.middlewares.ArchiveFailures": 950,

@@ -5,11 +5,13 @@ any number of workers, on any number of machines, share one crawl of one archive
 * What is on the queue: poll orders (pushed by the scheduler or `crawl --queue`), the polls' own
   requests, and article fetches. Entries are JSON (crawler/queue/).
 * The frontier of record stays in the archive. A URL found by a poll is enqueued and claimed
-  there (expiring claims, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL) before its request is queued.
-  Redis pops a request when a worker takes it, so a worker killed with SIGKILL loses what it held:
-  every NEWSARCHIVE_REQUEUE_SECONDS each worker takes the pending URLs whose claims expired and
-  queues them again (``Engine.resume``). A URL is archived once whoever fetched it (the archive
-  is keyed by URL, and a queued copy of a page archived meanwhile is not fetched: SkipArchived).
+  there (expiring claims, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL) before its request is queued;
+  the worker that pops the request takes the claim over (crawler/queue/middlewares.py
+  TakeClaims). Every ``requeue_seconds`` each worker renews its claims (what it queued and what it
+  is fetching) and queues again the pending URLs whose claims expired (``Engine.resume``): Redis
+  forgets a request once popped, so a worker killed with SIGKILL would otherwise lose what it
+  held. A URL on the queue twice is fetched once (the copy whose claim moved on is dropped), and
+  archived once whoever fetched it.
 * An emptied or restarted Redis (FLUSHDB, no persistence) is noticed by its ``seeded`` key being
   gone: the first worker to notice sets it again, gives up every claim on pending URLs (their
   requests went with the queue) and queues them again from the frontier.
@@ -87,6 +89,7 @@ class Worker:
         self.engine: Any = None
         self.reactor: Any = None
         self._loop: Any = None
+        self.claim_seconds = 1800.0  # the engine's NEWSARCHIVE_CLAIM_SECONDS, once it runs
 
     def serve(self) -> int:
         """Run until SIGTERM/SIGINT or the engine ends; returns the exit status."""
@@ -117,6 +120,11 @@ class Worker:
 
         if self.stopping.is_set():
             return
+        self.claim_seconds = self.engine.spider.claim_seconds
+        if self.claim_seconds < 3 * self.config.requeue_seconds:
+            logger.warning("NEWSARCHIVE_CLAIM_SECONDS (%.0f s) is under 3 times --requeue-every (%.0f s): a live "
+                           "worker's claims may expire before it renews them", self.claim_seconds,
+                           self.config.requeue_seconds)
         self._loop = LoopingCall(self.maintain)
         self._loop.start(self.config.requeue_seconds, now=False).addErrback(self._maintain_died)
         logger.info("worker %s taking work from %s", self.holder, mask(self.config.queue_url))
@@ -158,14 +166,20 @@ class Worker:
             logger.warning("the queue was emptied: %d pending URL(s) queued again from the frontier", released)
         return True
 
+    def keep_claims(self) -> None:
+        """In a thread: this worker's claims renewed, and the queue re-seeded if it was emptied."""
+        frontier.renew(self.db, self.holder, ttl=self.claim_seconds)
+        self.check_seeded()
+
     def maintain(self):
-        """On the reactor, every requeue_seconds: the queue re-seeded if it was emptied, then the
-        pending URLs nobody holds (claims expired: their worker died) queued again."""
+        """On the reactor, every requeue_seconds: this worker's claims renewed, the queue re-seeded
+        if it was emptied, then the pending URLs nobody holds (claims expired: their worker died)
+        queued again."""
         if self.stopping.is_set() or self.engine is None or not self.engine.running:
             return None
         from twisted.internet.threads import deferToThread
 
-        d = deferToThread(self.check_seeded)  # Redis and the archive, off the reactor
+        d = deferToThread(self.keep_claims)  # Redis and the archive, off the reactor
         d.addCallback(lambda _seeded: self.engine.resume() if self.engine.running else None)
         d.addErrback(self._maintain_failed)
         return d

@@ -25,6 +25,7 @@ PREFIX_ENV = "NEWSARCHIVE_QUEUE_PREFIX"
 DEFAULT_PREFIX = "newsarchive"
 SCHEMES = ("redis://", "rediss://", "unix://")
 ORDER_META = "newsarchive_poll_order"  # request.meta of a poll order: the source id
+CLAIM_META = "newsarchive_claimed_by"  # request.meta of an article fetch: who holds its frontier claim
 POLL_PRIORITY = 100  # polls before article fetches: a feed's new entries are found early
 
 

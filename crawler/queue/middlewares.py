@@ -3,9 +3,11 @@
 * PollOrders: a poll order popped from the queue (crawler/queue/link.py) becomes the poll's real
   first request, made from the source as the archive has it now. It goes back through the queue,
   so any worker may fetch it.
-* SkipArchived: an article request whose frontier URL is already archived is dropped before it is
-  fetched. A URL can be on the queue twice (re-seeded after Redis was emptied while a worker held
-  it, re-queued after its claim expired while it waited): it is still fetched and archived once.
+* TakeClaims: the worker that pops an article request takes its frontier claim over from the one
+  that queued it (the request says who: ``CLAIM_META``), so a live worker's claims are renewed
+  (crawler/worker.py) and a dead one's expire, whether it died holding what it queued or what
+  it was fetching. A URL can be on the queue twice (queued again after its claim expired, or
+  after Redis was emptied): the copy whose claim moved on is dropped, so it is fetched once.
 """
 
 from __future__ import annotations
@@ -14,17 +16,18 @@ import logging
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
-from sqlalchemy import select
 
-from archive.models import FrontierURL, Source
+from archive import frontier
+from archive.models import Source
 from crawler.middlewares import POLL_META
-from crawler.queue.link import ORDER_META
+from crawler.queue.link import CLAIM_META, ORDER_META
 
 logger = logging.getLogger(__name__)
 
 
-class AlreadyArchived(IgnoreRequest):
-    """The page was archived since it was queued: not fetched again, not a failure."""
+class NotOurs(IgnoreRequest):
+    """The page was archived since it was queued, or another copy of its request is being fetched
+    by another worker: not fetched here, not a failure."""
 
 
 class _WorkerOnly:
@@ -65,18 +68,24 @@ def _source(db, source_id: int) -> Source | None:
         return source
 
 
-class SkipArchived(_WorkerOnly):
+class TakeClaims(_WorkerOnly):
+    """Take over the frontier claim of an article request popped from the queue (one UPDATE), or
+    drop the request when its URL was archived since or another copy of it is being fetched."""
+
+    @property
+    def claim_seconds(self) -> float:
+        return self.crawler.spider.claim_seconds
+
     async def process_request(self, request, spider=None):
-        if getattr(request.callback, "__name__", None) != "parse_article" or request.meta.get("redirect_urls"):
+        queued_by = request.meta.get(CLAIM_META)
+        if getattr(request.callback, "__name__", None) != "parse_article" or queued_by is None:
             return None
         spider = self.crawler.spider
-        state = await maybe_deferred_to_future(spider.io.read(_state, spider.db, request.url))
-        if state == "done":
-            self.crawler.stats.inc_value("newsarchive/queue_already_archived")
-            raise AlreadyArchived(f"{request.url} is archived already")
+        url = request.meta.get("redirect_urls", [request.url])[0]  # the frontier knows the URL found
+        ours = await maybe_deferred_to_future(spider.io.read(
+            frontier.take_queued, spider.db, spider.holder, url, str(queued_by), ttl=self.claim_seconds))
+        if not ours:
+            self.crawler.stats.inc_value("newsarchive/queue_not_ours")
+            raise NotOurs(f"{url} is archived or fetched by another worker")
+        request.meta[CLAIM_META] = spider.holder  # its redirects and retries: this worker's
         return None
-
-
-def _state(db, url: str) -> str | None:
-    with db.session() as session:
-        return session.scalars(select(FrontierURL.state).where(FrontierURL.url == url)).first()
