@@ -37,6 +37,7 @@ from archive import frontier, lease, runs
 from archive.db import Database, first_line
 from archive.redact import redact
 from crawler.engine import Engine
+from crawler.processes import pid_alive
 from crawler.queue.link import connect, mask, queue_keys
 
 logger = logging.getLogger("newsarchive.worker")
@@ -100,6 +101,9 @@ class Worker:
 
         self.reactor = reactor
         self._handle_signals()
+        closed = runs.abandon_dead_runs(self.db, alive=pid_alive)  # killed workers: shown as what they are
+        if closed:
+            logger.info("closed %d run(s) left running by a dead process: %s", len(closed), closed)
         run_id = runs.start_run(self.db, role="worker")
         try:
             self.check_seeded()  # before the engine takes the frontier's pending URLs

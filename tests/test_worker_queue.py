@@ -105,6 +105,15 @@ def test_forged_and_malformed_entries_are_dropped_and_logged_and_run_nothing(que
     assert len(fifo) == 0
 
 
+def test_meta_that_changes_how_a_page_is_fetched_is_not_taken_from_the_queue(queue):
+    spider = Spider()
+    forged = (b'{"url": "https://example.org/", "callback": "parse_article", "meta": {"proxy": "http://evil:3128",'
+              b' "dont_obey_robotstxt": true, "download_maxsize": 0, "retry_times": 1}}')
+    queue.client.zadd(queue.requests_key, {forged: 0})
+    popped = JsonPriorityQueue(queue.client, spider, queue.requests_key, jsonrequests).pop()
+    assert popped.url == "https://example.org/" and popped.meta == {"retry_times": 1}
+
+
 def test_loads_refuses_what_is_not_a_request():
     for data in (b"null", b"{}", b'{"url": 3}', b"[1]", b"1" * (jsonrequests.MAX_ENTRY + 1)):
         with pytest.raises(MalformedEntry):

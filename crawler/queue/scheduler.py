@@ -4,7 +4,8 @@ scrapy-redis 0.9 works with Scrapy 2.19 as it is, with these adaptations (and no
 
 * Entries are JSON (crawler/queue/jsonrequests.py), and a popped entry is checked before it becomes
   a request: no ``_class`` (scrapy-redis would import and call any class it names), callbacks only
-  among the spider's ``parse*`` methods and ``*_failed`` errbacks. A malformed entry (bad JSON, a
+  among the spider's ``parse*`` methods and ``*_failed`` errbacks, no meta that changes how it is
+  fetched (a proxy, robots.txt, size limits: ``UNTRUSTED_META``). A malformed entry (bad JSON, a
   pickle, a forged callback) is one log line, counted, and dropped; the worker goes on.
 * The queue is shared and outlives every worker: never flushed on open or close (persist).
 * Duplicates are filtered per worker by the project's bounded filter (crawler/longrun.py), not a
@@ -31,6 +32,11 @@ from crawler.queue.link import connect, mask, queue_keys
 
 logger = logging.getLogger(__name__)
 
+# request.meta keys that would let whoever writes to Redis change how a worker fetches (through a
+# proxy of theirs, past robots.txt, past the size limits): dropped from every popped entry; the
+# worker's own middlewares set them again where they belong (HttpProxyMiddleware from its environment)
+UNTRUSTED_META = frozenset({"proxy", "_auth_proxy", "dont_obey_robotstxt", "bindaddress", "download_maxsize",
+                            "download_warnsize", "download_timeout", "dont_proxy", "cookiejar"})
 MALFORMED_PER_POP = 100  # bad entries dropped in one pop before giving the reactor back
 ERROR_LOG_SECONDS = 30.0
 
@@ -52,6 +58,13 @@ class JsonPriorityQueue(PriorityQueue):
         for key in ("callback", "errback"):
             if obj.get(key) is not None and not allowed_callback(self.spider, obj[key]):
                 raise MalformedEntry(f"an unknown {key} {str(obj[key])[:60]!r}")
+        meta = obj.get("meta")
+        if meta is not None and not isinstance(meta, dict):
+            raise MalformedEntry("a meta that is not an object")
+        if meta:
+            obj["meta"] = {key: value for key, value in meta.items() if key not in UNTRUSTED_META}
+        if not isinstance(obj.get("cb_kwargs", {}), dict):
+            raise MalformedEntry("cb_kwargs that are not an object")
         try:
             return request_from_dict(obj, spider=self.spider)
         except (TypeError, ValueError, AttributeError) as exc:

@@ -11,7 +11,7 @@ import time
 
 import click
 
-from archive import queued, runs
+from archive import fleet, queued, runs
 from archive.health import run_record
 from archive.models import CrawlRun, Source, utcnow
 from archive.sources import SourceError, get_source, list_sources
@@ -136,8 +136,12 @@ def enqueue(db, queue: str, sources: list[Source], *, wait: bool, as_json: bool)
         while not (left := queued.progress(db, ids, since)).done:
             if time.monotonic() - noted >= WAIT_NOTE_SECONDS:
                 noted = time.monotonic()
-                click.echo(f"waiting for the workers: {left.polls_left} poll(s), {left.pages_left} page(s) left",
-                           err=True)
+                runs.heartbeat(db, run_id, {})  # alive, for `stats` on the other hosts
+                with db.session() as session:
+                    alive = sum(1 for w in fleet.workers(session, alive=pid_alive) if w["alive"])
+                none = "" if alive else " (no worker is running: start `newsarchive worker`)"
+                click.echo(f"waiting for the workers: {left.polls_left} poll(s), {left.pages_left} page(s) left"
+                           + none, err=True)
             time.sleep(WAIT_SECONDS)
     except KeyboardInterrupt:
         runs.close_run(db, run_id, status="failed", error="interrupted while waiting for the workers")

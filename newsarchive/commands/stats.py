@@ -88,7 +88,7 @@ def _print_workers(report: dict) -> None:
     if workers:
         print_table([{**w, "started": _short(w["started"]), "heartbeat": _short(w["heartbeat"]),
                       "archived": w["pages_archived"], "pages/s": w["pages_per_second"],
-                      "state": "alive" if w["alive"] else "no heartbeat"} for w in workers],
+                      "state": "alive" if w["alive"] else "gone"} for w in workers],
                     ["run", "host", "pid", "started", "heartbeat", "archived", "pages/s", "errors", "state"])
     claims = report["claims"]
     oldest = claims["oldest"]
