@@ -101,6 +101,9 @@ def crawl(ctx, source_keys, due, queue_flag, wait, settings, as_json):
             click.echo(message)
         return 0
     if queue is not None:
+        if settings:
+            click.echo("note: -s settings are the workers' (`newsarchive worker -s ...`): not applied to queued polls",
+                       err=True)
         return enqueue(ctx.db, queue, sources, wait=wait, as_json=as_json)
     run = runner.run(ctx.db, runner.jobs_for_sources(sources), overrides=overrides,
                      source_id=sources[0].id if len(sources) == 1 else None)
