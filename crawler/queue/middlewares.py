@@ -37,7 +37,7 @@ class _WorkerOnly:
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.get("NEWSARCHIVE_QUEUE"):
-            raise NotConfigured("no shared queue")
+            raise NotConfigured  # no shared queue (no message: Scrapy would log one per crawl)
         return cls(crawler)
 
 

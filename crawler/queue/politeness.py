@@ -40,7 +40,7 @@ class SharedPoliteness:
     def from_crawler(cls, crawler):
         url = crawler.settings.get("NEWSARCHIVE_QUEUE")
         if not url:
-            raise NotConfigured("no shared queue")
+            raise NotConfigured  # no shared queue (no message: Scrapy would log one per crawl)
         return cls(crawler, connect(url), queue_keys(crawler.settings.get("NEWSARCHIVE_QUEUE_PREFIX")).slots)
 
     def delay_for(self, spider) -> float:
