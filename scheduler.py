@@ -44,6 +44,8 @@ from crawler.engine import Engine
 from crawler.logredact import log_to_stderr
 from crawler.overrides import SettingError, overrides_with_inherited, settings_option
 from crawler.processes import pid_alive
+from crawler.queue.link import QueueError, connect, mask, queue_url
+from crawler.queue.push import push_polls
 from crawler.signals import poll_recorded
 
 logger = logging.getLogger("newsarchive.scheduler")
@@ -67,6 +69,7 @@ class SchedulerConfig:
     max_workers: int = 16  # polls in flight at the same time
     standby: bool = False  # wait for the lease instead of refusing to start
     crawl_settings: dict[str, str] = field(default_factory=dict)  # -s NAME=VALUE for the engine
+    queue_url: str | None = None  # the workers' shared queue: due polls are pushed there, no engine here
 
 
 def every(seconds: float) -> IntervalTrigger:
@@ -83,6 +86,7 @@ class Scheduler:
         self.engine: Any = None  # the Engine, once serve() made it
         self.reactor: Any = None
         self._aps: Any = None
+        self.run_id: int | None = None
         self._last_dictionaries = 0.0
 
     # -- life cycle --------------------------------------------------------------------------
@@ -106,9 +110,12 @@ class Scheduler:
             if closed:
                 logger.info("closed %d run(s) left running by a dead process: %s", len(closed), closed)
             frontier.release_dead(self.db, pid_alive)
-            run_id = runs.start_run(self.db, role="schedule")
-            self.engine = self._make_engine(run_id)
-            reactor.callWhenRunning(self._begin)
+            run_id = self.run_id = runs.start_run(self.db, role="schedule")
+            if self.config.queue_url is None:
+                self.engine = self._make_engine(run_id)
+                reactor.callWhenRunning(self._begin)
+            else:
+                reactor.callWhenRunning(self._engine_up, None)
             reactor.run(installSignalHandlers=False)
         finally:
             if run_id is not None:
@@ -137,9 +144,14 @@ class Scheduler:
         self._aps.add_job(self.keep_lease, every(max(0.2, self.config.lease_ttl / 3)), id="lease", name="lease")
         self._aps.add_job(self.housekeeping, every(HOUSEKEEPING_SECONDS), id="housekeeping", name="housekeeping")
         self._aps.start()
-        self.engine.crawler.signals.connect(self._poll_recorded, signal=poll_recorded)
-        logger.info("engine running: %d poll(s) at a time, poll time limit %.0f s", self.config.max_workers,
-                    self.config.run_timeout)
+        if self.engine is None:  # no engine to beat for this run: its own heartbeat
+            self._aps.add_job(self.heartbeat, every(runs.HEARTBEAT_SECONDS), id="heartbeat", name="heartbeat")
+            logger.info("queueing due polls for the workers on %s, %d at a time", mask(self.config.queue_url),
+                        self.config.max_workers)
+        else:
+            self.engine.crawler.signals.connect(self._poll_recorded, signal=poll_recorded)
+            logger.info("engine running: %d poll(s) at a time, poll time limit %.0f s", self.config.max_workers,
+                        self.config.run_timeout)
         self.reactor.callInThread(self.dispatch)  # the first polls now, not in a second
 
     def _engine_failed(self, failure) -> None:
@@ -208,8 +220,10 @@ class Scheduler:
 
     # -- jobs (in the reactor's thread pool; back on the reactor with callFromThread) -----------
     def dispatch(self) -> None:
-        """Hand the due polls to the engine, as many as there is capacity for."""
+        """Hand the due polls to the engine, as many as there is capacity for (or to the queue)."""
         engine = self.engine
+        if self.config.queue_url is not None and not self.stopping.is_set():
+            return self.dispatch_to_queue()
         if self.stopping.is_set() or engine is None or not engine.running:
             return
         busy = set(engine.in_flight)
@@ -221,6 +235,23 @@ class Scheduler:
             return
         if polls:
             self.reactor.callFromThread(self._start_polls, polls)
+
+    def dispatch_to_queue(self) -> None:
+        """Push the due polls to the workers' queue, ``max_workers`` a second at most. A poll order
+        lost with the queue is not lost for good: taking it pushed its next poll one interval on."""
+        try:
+            polls = due.take_due(self.db, limit=self.config.max_workers, max_jitter=self.config.max_jitter)
+            if polls:
+                push_polls(self.config.queue_url, [(poll.source.id, poll.source.url) for poll in polls])
+        except SQLAlchemyError as exc:
+            logger.error("could not read the due polls: %s", first_line(exc))
+        except QueueError as exc:
+            logger.error("%s", exc)
+        else:
+            for poll in polls:
+                late = f" ({poll.late_seconds:.0f} s late)" if poll.late_seconds >= 60 else ""
+                logger.log(logging.WARNING if late else logging.DEBUG, "source %d: queued a poll of %s%s",
+                           poll.source.id, poll.source.url, late)
 
     def _start_polls(self, polls: list[due.DuePoll]) -> None:
         for poll in polls:
@@ -238,6 +269,12 @@ class Scheduler:
         else:
             what = "not modified" if not_modified else f"{new_items} new"
             logger.info("source %d: ok, %s%s", source_id, what, after)
+
+    def heartbeat(self) -> None:
+        try:
+            runs.heartbeat(self.db, self.run_id, {})
+        except SQLAlchemyError as exc:
+            logger.error("could not record the heartbeat: %s", first_line(exc))
 
     def keep_lease(self) -> None:
         if not self.stopping.is_set() and not self.lease.renew():
@@ -258,7 +295,7 @@ class Scheduler:
                     logger.info("trained compression dictionaries for %d site(s)", len(trained))
         except (SQLAlchemyError, OSError) as exc:
             logger.error("housekeeping failed: %s", first_line(exc))
-        if not self.stopping.is_set():
+        if not self.stopping.is_set() and self.engine is not None:  # with a queue, the workers take them back
             self.reactor.callFromThread(self.engine.resume)
 
 
@@ -313,11 +350,14 @@ def _duration(name: str, default: str, help_text: str, *, dest: str | None = Non
               help="If another scheduler holds the archive, wait and take over when its lease expires.")
 @settings_option("A Scrapy setting for the engine, as `crawl -s` (repeatable); "
                  f"MEMUSAGE_LIMIT_MB defaults to {MEMORY_LIMIT_MB}.")
+@click.option("--queue", "queue_flag", metavar="URL",
+              help="Push due polls to this Redis queue for `newsarchive worker`s instead of crawling here "
+                   "(else $NEWSARCHIVE_QUEUE, if set).")
 @click.option("--log-level", default="INFO", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), help="The scheduler's own log level.")
 @click.pass_context
 def schedule(ctx, db_url, sync_every, run_timeout, stop_grace, lease_ttl, max_jitter, misfire_grace, workers,
-             standby, settings, log_level):
+             standby, settings, queue_flag, log_level):
     """Run the scheduler: poll every enabled source on its schedule until SIGTERM or Ctrl-C.
 
     One long-running crawl engine in this process takes every poll. One scheduler per archive:
@@ -332,11 +372,13 @@ def schedule(ctx, db_url, sync_every, run_timeout, stop_grace, lease_ttl, max_ji
         config = SchedulerConfig(dispatch_seconds=min(1.0, sync_every), run_timeout=run_timeout,
                                  stop_grace=stop_grace, lease_ttl=lease_ttl, max_jitter=max_jitter,
                                  max_workers=workers, standby=standby,
-                                 crawl_settings=overrides_with_inherited(settings))
+                                 crawl_settings=overrides_with_inherited(settings), queue_url=queue_url(queue_flag))
         db = Database(database_url(db_url or (root.params.get("db_url") if root is not ctx else None)))
+        if config.queue_url is not None:
+            connect(config.queue_url, check=True)  # a wrong URL or password: one line now
         setup_logging(log_level)
         ctx.exit(Scheduler(db, config).serve())
-    except (SettingError, ArchiveError, lease.LeaseHeld) as exc:
+    except (SettingError, ArchiveError, lease.LeaseHeld, QueueError) as exc:
         raise click.ClickException(str(exc)) from None
     except SQLAlchemyError as exc:
         raise click.ClickException(f"the archive could not be written or read: {first_line(exc)}") from None

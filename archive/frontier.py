@@ -143,6 +143,44 @@ def release_dead(db: Database, alive: Callable[[int], bool], host: str | None = 
     return released
 
 
+def renew(db: Database, holder: str, *, ttl: float = DEFAULT_TTL, now: datetime | None = None) -> int:
+    """Push every claim this holder has on pending URLs to now + ``ttl``: a live worker keeps what
+    it queued or is fetching; a dead one's claims expire. How many it holds."""
+    until = (now or utcnow()) + timedelta(seconds=ttl)
+    with db.transaction() as session:
+        mine = (FrontierURL.claimed_by == holder) & (FrontierURL.state == "pending")
+        return session.connection().execute(update(FrontierURL).where(mine).values(claimed_until=until)).rowcount
+
+
+def take_queued(db: Database, holder: str, url: str, queued_by: str | None, *, ttl: float = DEFAULT_TTL,
+                now: datetime | None = None) -> bool:
+    """A worker took ``url``'s request off the shared queue, put there by ``queued_by``: take the
+    claim over, if the URL is pending and the claim is still that of who queued this copy (or
+    free). False: archived since, or another copy of the request is being fetched (the claim moved
+    on), so this one must not be fetched. A URL not in the frontier is fetched (True)."""
+    now = now or utcnow()
+    with db.transaction() as session:
+        free = or_(FrontierURL.claimed_by.is_(None), FrontierURL.claimed_until <= now,
+                   FrontierURL.claimed_by == holder)
+        if queued_by is not None:
+            free = or_(free, FrontierURL.claimed_by == queued_by)
+        taken = session.connection().execute(
+            update(FrontierURL).where(FrontierURL.url == url, FrontierURL.state == "pending", free)
+            .values(claimed_by=holder, claimed_until=now + timedelta(seconds=ttl))).rowcount
+        if taken:
+            return True
+        return session.scalars(select(FrontierURL.id).where(FrontierURL.url == url)).first() is None
+
+
+def release_pending(db: Database) -> int:
+    """Give up every claim on pending URLs, whoever holds them: the shared queue that held their
+    requests was emptied (Redis flushed or restarted), so they must be queued again; how many."""
+    with db.transaction() as session:
+        held = (FrontierURL.state == "pending") & FrontierURL.claimed_by.is_not(None)
+        return session.connection().execute(
+            update(FrontierURL).where(held).values(claimed_by=None, claimed_until=None)).rowcount
+
+
 def _update_claims(db: Database, holder: str, urls: Iterable[str] | None, **values) -> int:
     mine = FrontierURL.claimed_by == holder
     with db.transaction() as session:

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session
 
-from archive import lease, runs
+from archive import fleet, lease, runs
 from archive.models import Alias, Article, BlockedFetch, CrawlRun, FrontierURL, Revision, Source, utcnow
 from archive.request_options import describe, options_of
 from archive.sources import format_interval, list_sources
@@ -153,6 +153,8 @@ def report(db, *, alive: runs.Alive, limit: int = 10, now: datetime | None = Non
             "runs": recent_runs(session, limit, alive=alive),
             "blocked": blocked_fetches(session),
             "archive": archive_counts(session),
+            "workers": fleet.workers(session, alive=alive, now=now),
+            "claims": fleet.claims(session, now),
         }
     gathered["scheduler"] = scheduler_state(db, now)
     return gathered

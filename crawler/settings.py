@@ -68,6 +68,12 @@ DOWNLOADER_MIDDLEWARES = {
     # A source's headers, auth and proxy (sources add --header/--auth/--proxy), before the robots.txt
     # middleware (100) so its robots.txt request gets them too.
     "crawler.request_options.SourceRequestOptions": 90,
+    # A worker's (on only with NEWSARCHIVE_QUEUE, crawler/queue/): poll orders become polls, a page's
+    # frontier claim passes to the worker that fetches it, each site's delay is shared by every worker.
+    "crawler.queue.middlewares.PollOrders": 60,
+    "crawler.queue.middlewares.TakeClaims": 65,
+    # Last before the download (after Scrapy's own, up to 900): the slot is taken as late as can be.
+    "crawler.queue.politeness.SharedPoliteness": 950,
 }
 SPIDER_MIDDLEWARES = {
     "crawler.middlewares.ArchiveFailures": 950,
@@ -86,4 +92,5 @@ EXTENSIONS = {
 # newsarchive's own settings
 NEWSARCHIVE_DB = None  # SQLAlchemy URL; None means $NEWSARCHIVE_DB or ./newsarchive.db
 NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS = False  # also from the environment variable of the same name
+NEWSARCHIVE_QUEUE = None  # a worker's shared queue (Redis URL): set by `newsarchive worker`
 NEWSARCHIVE_PROGRESS = None  # import path of a progress display (crawler/progress.py); the CLI sets it

@@ -37,6 +37,8 @@ from crawler.headers import charset_of
 from crawler.items import PageItem
 from crawler.netguard import PrivateNetworkRefused, check_public, private_networks_allowed
 from crawler.polls import FailedPoll, failed_poll, policy_from_settings
+from crawler.queue.link import CLAIM_META
+from crawler.queue.middlewares import NotOurs
 from crawler.request_options import OPTIONS_META, SourceOptions
 from crawler.signals import poll_recorded
 from crawler.site_selectors import site_drop_selectors
@@ -174,7 +176,8 @@ class ArchiveSpider(scrapy.Spider):
     async def closed(self, reason: str) -> None:
         """Give back the claims this crawl still holds (pages it could not archive, requests it
         never made), after the writes before it: the next crawl fetches them at once, not when
-        the claims expire."""
+        the claims expire. (A worker's requests still on the shared queue are then taken by
+        whichever worker pops them, or queued again by one: fetched once either way.)"""
         await maybe_deferred_to_future(self.io.write_later(frontier.release, self.db, self.holder,
                                                            what="the end of this crawl's claims"))
 
@@ -270,7 +273,12 @@ class ArchiveSpider(scrapy.Spider):
 
     def article_request(self, url: str, source_id: int | None, feed_date: datetime | None = None,
                         **kwargs) -> scrapy.Request:
+        """The fetch of an article URL this crawl claimed (on a worker's shared queue, the request
+        says who claimed it, for the worker that takes it: crawler/queue/middlewares.py), with
+        its source's request options."""
         kwargs["meta"] = {**self.request_options(source_id), **kwargs.get("meta", {})}
+        if self.crawler.settings.get("NEWSARCHIVE_QUEUE"):
+            kwargs["meta"] = {CLAIM_META: self.holder, **kwargs["meta"]}
         return scrapy.Request(url, callback=self.parse_article, errback=self.article_failed,
                               cb_kwargs={"source_id": source_id, "feed_date": feed_date}, **kwargs)
 
@@ -290,6 +298,8 @@ class ArchiveSpider(scrapy.Spider):
         )
 
     def article_failed(self, failure):
+        if failure.check(NotOurs):  # another copy of a queued request is fetched, or was archived
+            return
         request = failure.request
         reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         self.crawler.stats.inc_value("newsarchive/article_errors")
