@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import socket
 from datetime import datetime, timedelta
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Mapping
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -26,11 +26,27 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from archive.db import Database
+from archive.lookup import archived_urls
 from archive.models import FrontierURL, utcnow
 
 MAX_ATTEMPTS = 3
 DEFAULT_TTL = 300.0  # seconds: a fetch (robots.txt, retries, extraction) takes less; extend() for more
 CHUNK = 500  # URLs per IN (...) list
+
+
+def queue_found(db: Database, holder: str, found: Mapping[str, datetime | None], source_id: int | None, *,
+                ttl: float = DEFAULT_TTL) -> tuple[int, list[str], int]:
+    """The article links a poll found: those not archived yet are enqueued and claimed for
+    ``holder``. Returns (how many were neither archived nor in the frontier before, the links
+    ``holder`` now claims, how many were archived already)."""
+    with db.session() as session:
+        known = archived_urls(session, found)
+        fresh = {url: date for url, date in found.items() if url not in known}
+        queued = set(session.scalars(select(FrontierURL.url).where(FrontierURL.url.in_(list(fresh))))) \
+            if fresh else set()
+    enqueue(db, fresh.items(), source_id)
+    claimed = claim_urls(db, holder, list(fresh), ttl=ttl) if fresh else []
+    return len(set(fresh) - queued), claimed, len(known)
 
 
 def enqueue(db: Database, urls: Iterable[tuple[str, datetime | None]], source_id: int | None) -> None:

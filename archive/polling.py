@@ -33,6 +33,7 @@ from typing import Callable
 
 from sqlalchemy.orm import Session
 
+from archive.db import Database
 from archive.models import Source, utcnow
 
 MIN_POLL_SECONDS = 5 * 60
@@ -141,3 +142,20 @@ def record_failure(session: Session, source: Source, error: str, *, severity: Se
             f"disabled {now:%Y-%m-%d %H:%M} UTC after {source.consecutive_failures} failed polls over "
             f"{days:.1f} days (failure score {source.failure_score:g}); last error: {error[:300]}")
 
+
+def record_poll(db: Database, source_id: int, *, failed: bool, policy: PollPolicy = DEFAULT_POLICY, error: str = "",
+                severity: Severity = Severity.SOFT, retry_after: float | None = None,
+                **success) -> tuple[datetime | None, str | None]:
+    """Record a poll of a source in one transaction: a success (record_success's fields) or a
+    failure. Returns (its next poll time, the reason when this poll disabled it); (None, None)
+    when the source is gone."""
+    with db.transaction() as session:
+        source = session.get(Source, source_id)
+        if source is None:
+            return None, None
+        was_enabled = source.enabled
+        if failed:
+            record_failure(session, source, error, severity=severity, retry_after=retry_after, policy=policy)
+        else:
+            record_success(session, source, policy=policy, **success)
+        return source.next_poll_at, source.disabled_reason if was_enabled and not source.enabled else None

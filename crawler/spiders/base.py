@@ -26,8 +26,7 @@ from sqlalchemy import select
 from twisted.internet.defer import Deferred, succeed
 
 from archive import frontier, lease, polling
-from archive.lookup import archived_urls
-from archive.models import FrontierURL, Source, utcnow
+from archive.models import Source, utcnow
 from archive.request_options import options_of
 from archive.sources import list_sources
 from archive.urls import InvalidURL
@@ -145,19 +144,13 @@ class ArchiveSpider(scrapy.Spider):
 
     def _record_poll(self, source_id: int, failure: FailedPoll | None, success: dict) -> datetime | None:
         """In the writer thread; returns the source's next poll time."""
-        with self.db.transaction() as session:
-            source = session.get(Source, source_id)
-            if source is None:
-                return None
-            was_enabled = source.enabled
-            if failure is None:
-                polling.record_success(session, source, policy=self.poll_policy, **success)
-            else:
-                polling.record_failure(session, source, failure.error, severity=failure.severity,
-                                       retry_after=failure.retry_after, policy=self.poll_policy)
-            if was_enabled and not source.enabled:
-                logger.error("source %s disabled: %s", source.url, source.disabled_reason)
-            return source.next_poll_at
+        if failure is not None:
+            success = {"error": failure.error, "severity": failure.severity, "retry_after": failure.retry_after}
+        next_poll, disabled = polling.record_poll(self.db, source_id, failed=failure is not None,
+                                                  policy=self.poll_policy, **success)
+        if disabled:
+            logger.error("source %d disabled: %s", source_id, disabled)
+        return next_poll
 
     def poll_failed(self, failure, what: str, *, later_are_errors: bool = True) -> None:
         """Errback of a poll's requests: log and count the failure, and record it on the source when
@@ -253,13 +246,7 @@ class ArchiveSpider(scrapy.Spider):
 
     def _queue(self, found: Mapping[str, datetime | None], source_id: int | None) -> tuple[int, list[str], int]:
         """In the writer thread: (new links, the links this crawl claimed, links already archived)."""
-        with self.db.session() as session:
-            known = archived_urls(session, found)
-            fresh = {url: date for url, date in found.items() if url not in known}
-            queued = set(session.scalars(select_urls(fresh))) if fresh else set()
-        frontier.enqueue(self.db, fresh.items(), source_id)
-        claimed = frontier.claim_urls(self.db, self.holder, list(fresh), ttl=self.claim_seconds) if fresh else []
-        return len(set(fresh) - queued), claimed, len(known)
+        return frontier.queue_found(self.db, self.holder, found, source_id, ttl=self.claim_seconds)
 
     # -- articles ----------------------------------------------------------------------------
     def drop_selectors_for(self, crawled: datetime | None = None) -> tuple[str, ...]:
@@ -305,11 +292,6 @@ class ArchiveSpider(scrapy.Spider):
         self.crawler.stats.inc_value("newsarchive/article_errors")
         logger.warning("could not fetch %s: %s", request.url, reason)
         self.io.write_later(frontier.mark_failed, self.db, request.url, reason, what=f"the failure of {request.url}")
-
-
-def select_urls(urls):
-    """The frontier entries among these URLs (pending, done or failed)."""
-    return select(FrontierURL.url).where(FrontierURL.url.in_(list(urls)))
 
 
 if TYPE_CHECKING:  # a mixin is checked as the spider it ends up in
