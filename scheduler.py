@@ -33,10 +33,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from archive import lease
 from archive.db import ArchiveError, Database, database_url, first_line
 from archive.sources import parse_duration
+from crawler.engine_host import MEMORY_LIMIT_MB
 from crawler.logredact import log_to_stderr
 from crawler.overrides import SettingError, overrides_with_inherited, settings_option
 from crawler.queue.link import QueueError, connect, queue_url
-from crawler.scheduling import MEMORY_LIMIT_MB, Scheduler, SchedulerConfig
+from crawler.scheduling import Scheduler, SchedulerConfig
 
 LOG_FORMAT = "%(asctime)s [scheduler] %(levelname)s: %(message)s"
 MAX_DURATION = 7 * 86400.0

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import trafilatura
 
+from bench.procstat import rss_mb, tree_cpu
 from bench.realistic_site import Served, build, write_feed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,38 +39,7 @@ ENV = dict(os.environ, NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS="1")
 RSS_SAMPLES: list[float] = []  # MB, every second of our crawl
 
 
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 CPU: dict[str, float] = {}  # CPU-seconds of each design's process and its children (extraction pool)
-
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def tree_cpu(pid: int) -> float:
-    """CPU-seconds of a process and of all its living descendants (the extraction pool's workers
-    are children of a fork server, whose end is not waited for: rusage would miss them)."""
-    stats = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            stats[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS)
-        except (OSError, ValueError, IndexError):
-            continue
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
-        total += stats.get(current, (0, 0.0))[1]
-        todo += [child for child, (parent, _) in stats.items() if parent == current]
-    return total
 
 
 def children_cpu() -> float:

@@ -33,9 +33,10 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from bench.procstat import cpu_seconds, rss_mb, tree_cpu
+
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS="1")
-TICKS = os.sysconf("SC_CLK_TCK")
 ARTICLE = ("<html><head><title>Article {n}</title></head><body><article><h1>Article {n} of feed {f}</h1>"
            + "<p>{text}</p>" * 6 + "</article></body></html>")
 
@@ -97,36 +98,6 @@ def handler_for(feeds: Feeds):
     return Handler
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU-seconds of the process and of all its living descendants (the extraction pool's
-    workers are children of its fork server)."""
-    stats = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            stats[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS)
-        except (OSError, ValueError, IndexError):
-            continue
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
-        total += stats.get(current, (0, 0.0))[1]
-        todo += [child for child, (parent, _) in stats.items() if parent == current]
-    return total
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def newsarchive(db: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "newsarchive", "--db", str(db), *args], cwd=ROOT, env=ENV,
                           capture_output=True, text=True, **kwargs)
@@ -183,13 +154,13 @@ def main() -> None:
                 worst_late = max(worst_late, late)
                 if steady is None and elapsed >= args.interval + 10:  # the first round (full fetches) done
                     steady = (time.monotonic(), cpu_seconds(proc.pid), sum(feeds.hits.values()),
-                              tree_cpu_seconds(proc.pid))
+                              tree_cpu(proc.pid))
                 if int(elapsed // 60) > len(rss) - 1:
                     rss.append(rss_mb(proc.pid))
                     print(f"  minute {len(rss) - 1}: RSS {rss[-1]:.0f} MB, {sum(feeds.hits.values())} polls so far",
                           flush=True)
             end = (time.monotonic(), cpu_seconds(proc.pid), sum(feeds.hits.values()),
-                   tree_cpu_seconds(proc.pid))
+                   tree_cpu(proc.pid))
         finally:
             proc.terminate()
             proc.wait(timeout=60)
@@ -197,6 +168,8 @@ def main() -> None:
         if steady is None:
             sys.exit("run longer than one interval (--minutes)")
         polls = end[2] - steady[2]
+        if polls <= 0 or end[1] <= steady[1]:
+            sys.exit("no steady-state polls measured: run longer (--minutes) or with a shorter --interval")
         per_poll = (end[1] - steady[1]) / max(1, polls)
         with_pool = (end[3] - steady[3]) / max(1, polls)
         due = args.feeds * (args.minutes * 60) / args.interval

@@ -10,8 +10,6 @@ a queue, to the workers), ``keep_lease`` every ttl/3, ``housekeeping`` every min
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from dataclasses import dataclass, field
 from datetime import timezone
 from typing import Any
@@ -21,8 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from archive import dictionaries, due, frontier, lease, runs
 from archive.db import Database, first_line
-from archive.redact import redact
 from crawler.engine import Engine
+from crawler.engine_host import MEMORY_LIMIT_MB, EngineHost
 from crawler.processes import pid_alive
 from crawler.queue.link import QueueError, mask
 from crawler.queue.push import push_polls
@@ -30,11 +28,8 @@ from crawler.signals import poll_recorded
 
 logger = logging.getLogger("newsarchive.scheduler")
 
-ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 HOUSEKEEPING_SECONDS = 60.0
 DICTIONARY_SECONDS = 3600.0
-MEMORY_LIMIT_MB = 2048  # MEMUSAGE_LIMIT_MB unless -s sets it: the engine ends, systemd restarts it
-EXIT_MEMORY = 3
 
 
 @dataclass
@@ -54,15 +49,14 @@ def every(seconds: float) -> IntervalTrigger:
     return IntervalTrigger(seconds=seconds, timezone=timezone.utc)
 
 
-class Scheduler:
+class Scheduler(EngineHost):
+    log = logger
+    stopping_says = "stopping: no new polls"
+
     def __init__(self, db: Database, config: SchedulerConfig | None = None):
-        self.db = db
         self.config = config or SchedulerConfig()
+        super().__init__(db, self.config.stop_grace)
         self.lease = lease.Keeper(db, ttl=self.config.lease_ttl)
-        self.stopping = threading.Event()
-        self.status = 0
-        self.engine: Any = None  # the Engine, once serve() made it
-        self.reactor: Any = None
         self._aps: Any = None
         self.run_id: int | None = None
         self._last_dictionaries = 0.0
@@ -70,13 +64,7 @@ class Scheduler:
     # -- life cycle --------------------------------------------------------------------------
     def serve(self) -> int:
         """Run until SIGTERM/SIGINT, the lease is lost or the engine ends; returns the exit status."""
-        from scrapy.utils.reactor import install_reactor
-
-        install_reactor(ASYNCIO_REACTOR)
-        from twisted.internet import reactor
-
-        self.reactor = reactor
-        self._handle_signals()
+        reactor = self.install_reactor()
         if self.config.standby:
             if not self.lease.wait(self.stopping):
                 return 0
@@ -94,7 +82,7 @@ class Scheduler:
                 reactor.callWhenRunning(self._begin)
             else:
                 reactor.callWhenRunning(self._engine_up, None)
-            reactor.run(installSignalHandlers=False)  # type: ignore[call-arg]  # ours are installed
+            reactor.run(installSignalHandlers=False)  # ours are installed
         finally:
             if run_id is not None:
                 self._close_run(run_id)
@@ -132,69 +120,9 @@ class Scheduler:
                         self.config.run_timeout)
         self.reactor.callInThread(self.dispatch)  # the first polls now, not in a second
 
-    def _engine_failed(self, failure) -> None:
-        logger.error("the crawl engine could not start: %s", redact(failure.getErrorMessage()))
-        self.status = self.status or 1
-        self.shutdown()
-
-    def _engine_ended(self, result):
-        reason = self.engine.closed_reason
-        if not self.stopping.is_set():  # it closed by itself
-            if reason == "memusage_exceeded":
-                logger.error("memory limit reached (MEMUSAGE_LIMIT_MB): stopping so that the service restarts")
-                self.status = EXIT_MEMORY
-            else:
-                logger.error("the crawl engine closed (%s): stopping", reason)
-                self.status = self.status or 1
-            self.shutdown()
-        elif self.reactor.running:
-            self.reactor.stop()
-        return None
-
-    def shutdown(self, status: int | None = None) -> None:
-        """On the reactor: no new polls; the engine closes within stop_grace, then the reactor stops."""
-        if status is not None:
-            self.status = self.status or status
-        if self.stopping.is_set():
-            return
-        self.stopping.set()
-        logger.info("stopping: no new polls")
+    def stop_jobs(self) -> None:
         if self._aps is not None and self._aps.running:
             self._aps.shutdown(wait=False)
-        if self.engine is not None and self.engine.running:
-            self.engine.stop()
-            self.reactor.callLater(self.config.stop_grace, self._force_stop, "the engine did not close in time")
-        elif self.reactor.running:
-            self.reactor.stop()
-
-    def _force_stop(self, why: str) -> None:
-        if self.reactor.running:
-            logger.warning("%s: stopping now (what was not archived stays pending)", why)
-            self.reactor.stop()
-
-    def _handle_signals(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-
-        def handle(signum, _frame):
-            name = signal.Signals(signum).name
-            if self.stopping.is_set():
-                self.reactor.callFromThread(self._force_stop, f"second {name}")
-            else:
-                logger.info("%s received", name)
-                self.reactor.callFromThread(self.shutdown)
-
-        signal.signal(signal.SIGTERM, handle)
-        signal.signal(signal.SIGINT, handle)
-
-    def _close_run(self, run_id: int) -> None:
-        reason = self.engine.closed_reason if self.engine is not None else None
-        ok = self.status == 0 and reason in (None, "shutdown", "finished")
-        try:
-            runs.close_run(self.db, run_id, status="ok" if ok else "failed",
-                           error=None if ok else f"engine: {reason or 'stopped'} (exit status {self.status})")
-        except SQLAlchemyError as exc:
-            logger.error("could not close run %d: %s", run_id, first_line(exc))
 
     # -- jobs (in the reactor's thread pool; back on the reactor with callFromThread) -----------
     def dispatch(self) -> None:

@@ -25,8 +25,6 @@ any number of workers, on any number of machines, share one crawl of one archive
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,15 +35,13 @@ from archive import frontier, lease, runs
 from archive.db import Database, first_line
 from archive.redact import redact
 from crawler.engine import Engine
+from crawler.engine_host import MEMORY_LIMIT_MB, EngineHost
 from crawler.processes import pid_alive
 from crawler.queue.link import connect, mask, queue_keys
 
 logger = logging.getLogger("newsarchive.worker")
 
-ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEUE_SECONDS = 60.0
-MEMORY_LIMIT_MB = 2048
-EXIT_MEMORY = 3
 
 
 @dataclass
@@ -78,29 +74,23 @@ def worker_settings(config: WorkerConfig, holder: str) -> dict[str, str]:
     return settings
 
 
-class Worker:
+class Worker(EngineHost):
+    log = logger
+    stopping_says = "stopping: no new work"
+    left_behind = "what was not archived goes back on the queue"
+
     def __init__(self, db: Database, config: WorkerConfig):
-        self.db = db
+        super().__init__(db, config.stop_grace)
         self.config = config
         self.keys = queue_keys(config.prefix)
         self.holder = lease.new_holder()
         self.client: redis.Redis = connect(config.queue_url, check=True)
-        self.stopping = threading.Event()
-        self.status = 0
-        self.engine: Any = None
-        self.reactor: Any = None
         self._loop: Any = None
         self.claim_seconds = 1800.0  # the engine's NEWSARCHIVE_CLAIM_SECONDS, once it runs
 
     def serve(self) -> int:
         """Run until SIGTERM/SIGINT or the engine ends; returns the exit status."""
-        from scrapy.utils.reactor import install_reactor
-
-        install_reactor(ASYNCIO_REACTOR)
-        from twisted.internet import reactor
-
-        self.reactor = reactor
-        self._handle_signals()
+        reactor = self.install_reactor()
         closed = runs.abandon_dead_runs(self.db, alive=pid_alive)  # killed workers: shown as what they are
         if closed:
             logger.info("closed %d run(s) left running by a dead process: %s", len(closed), closed)
@@ -109,7 +99,7 @@ class Worker:
             self.check_seeded()  # before the engine takes the frontier's pending URLs
             self.engine = Engine(self.db, run_id, worker_settings(self.config, self.holder), reactor=reactor)
             reactor.callWhenRunning(self._begin)
-            reactor.run(installSignalHandlers=False)  # type: ignore[call-arg]  # the asyncio reactor takes it
+            reactor.run(installSignalHandlers=False)  # ours are installed
         finally:
             self._close_run(run_id)
             logger.info("worker stopped")
@@ -135,25 +125,6 @@ class Worker:
 
     def _maintain_died(self, failure) -> None:
         logger.error("the worker's re-queue job stopped: %s", redact(failure.getErrorMessage()))
-
-    def _engine_failed(self, failure) -> None:
-        logger.error("the crawl engine could not start: %s", redact(failure.getErrorMessage()))
-        self.status = self.status or 1
-        self.shutdown()
-
-    def _engine_ended(self, result):
-        reason = self.engine.closed_reason
-        if not self.stopping.is_set():
-            if reason == "memusage_exceeded":
-                logger.error("memory limit reached (MEMUSAGE_LIMIT_MB): stopping so that the service restarts")
-                self.status = EXIT_MEMORY
-            else:
-                logger.error("the crawl engine closed (%s): stopping", reason)
-                self.status = self.status or 1
-            self.shutdown()
-        elif self.reactor.running:
-            self.reactor.stop()
-        return None
 
     # -- the frontier back on the queue ------------------------------------------------------
     def check_seeded(self) -> bool:
@@ -194,47 +165,6 @@ class Worker:
         else:
             logger.error("could not re-queue expired claims: %s", redact(failure.getErrorMessage()))
 
-    # -- life cycle --------------------------------------------------------------------------
-    def shutdown(self, status: int | None = None) -> None:
-        if status is not None:
-            self.status = self.status or status
-        if self.stopping.is_set():
-            return
-        self.stopping.set()
-        logger.info("stopping: no new work")
+    def stop_jobs(self) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        if self.engine is not None and self.engine.running:
-            self.engine.stop()
-            self.reactor.callLater(self.config.stop_grace, self._force_stop, "the engine did not close in time")
-        elif self.reactor.running:
-            self.reactor.stop()
-
-    def _force_stop(self, why: str) -> None:
-        if self.reactor.running:
-            logger.warning("%s: stopping now (what was not archived goes back on the queue)", why)
-            self.reactor.stop()
-
-    def _handle_signals(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-
-        def handle(signum, _frame):
-            name = signal.Signals(signum).name
-            if self.stopping.is_set():
-                self.reactor.callFromThread(self._force_stop, f"second {name}")
-            else:
-                logger.info("%s received", name)
-                self.reactor.callFromThread(self.shutdown)
-
-        signal.signal(signal.SIGTERM, handle)
-        signal.signal(signal.SIGINT, handle)
-
-    def _close_run(self, run_id: int) -> None:
-        reason = self.engine.closed_reason if self.engine is not None else None
-        ok = self.status == 0 and reason in (None, "shutdown", "finished")
-        try:
-            runs.close_run(self.db, run_id, status="ok" if ok else "failed",
-                           error=None if ok else f"engine: {reason or 'stopped'} (exit status {self.status})")
-        except SQLAlchemyError as exc:
-            logger.error("could not close run %d: %s", run_id, first_line(exc))

@@ -9,7 +9,7 @@ import threading
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.threads import blockingCallFromThread
 
-ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+from crawler.engine_host import ASYNCIO_REACTOR
 
 
 def running_reactor():
