@@ -54,35 +54,42 @@ def heartbeat(db: Database, run_id: int, stats: dict, *, final: bool = False) ->
     then marked to close as 'failed', and a crawl that did not finish says why."""
     with db.transaction() as session:
         run = session.get(CrawlRun, run_id)
-        if run is None:
-            return
-        for column in set(STAT_COLUMNS.values()):
-            setattr(run, column, sum(int(stats.get(k, 0) or 0) for k, c in STAT_COLUMNS.items() if c == column))
-        dropped = {k[len(DROP_PREFIX):]: v for k, v in stats.items() if k.startswith(DROP_PREFIX)}
-        run.dropped = json.dumps(dropped, sort_keys=True) if dropped else None
-        failures = int(stats.get("newsarchive/archive_failures", 0) or 0)
-        if failures:
-            run.error = f"{failures} write(s) to the archive failed"
-        if final and failures and not (run.new_articles + run.new_revisions + run.duplicates):
-            run.status = "failed"  # nothing could be archived at all: close_run keeps it
-        # a long-running engine's life ends with "shutdown" (SIGTERM): no error; a one-shot crawl's
-        # ends with "finished" unless it was cut short
-        ends = ("finished", "shutdown") if run.role in LONG_RUNNING else ("finished",)
-        if final and stats.get("finish_reason") not in (None, *ends):
-            run.error = run.error or f"crawl closed: {stats.get('finish_reason')}"
-        run.heartbeat_at = utcnow()
+        if run is not None:
+            _record_figures(run, stats, final=final)
+
+
+def _record_figures(run: CrawlRun, stats: dict, *, final: bool) -> None:
+    for column in set(STAT_COLUMNS.values()):
+        setattr(run, column, sum(int(stats.get(k, 0) or 0) for k, c in STAT_COLUMNS.items() if c == column))
+    dropped = {k[len(DROP_PREFIX):]: v for k, v in stats.items() if k.startswith(DROP_PREFIX)}
+    run.dropped = json.dumps(dropped, sort_keys=True) if dropped else None
+    failures = int(stats.get("newsarchive/archive_failures", 0) or 0)
+    if failures:
+        run.error = f"{failures} write(s) to the archive failed"
+    if final and failures and not (run.new_articles + run.new_revisions + run.duplicates):
+        run.status = "failed"  # nothing could be archived at all: close_run keeps it
+    # a long-running engine's life ends with "shutdown" (SIGTERM): no error; a one-shot crawl's
+    # ends with "finished" unless it was cut short
+    ends = ("finished", "shutdown") if run.role in LONG_RUNNING else ("finished",)
+    if final and stats.get("finish_reason") not in (None, *ends):
+        run.error = run.error or f"crawl closed: {stats.get('finish_reason')}"
+    run.heartbeat_at = utcnow()
 
 
 LONG_RUNNING = ("schedule", "worker")
 
 
-def close_run(db: Database, run_id: int, *, status: str, error: str | None = None) -> None:
+def close_run(db: Database, run_id: int, *, status: str, error: str | None = None,
+              stats: dict | None = None) -> None:
     """Mark the run finished. A run that counted errors is 'partial'; 'failed' when it could
-    archive nothing at all (its final heartbeat said so)."""
+    archive nothing at all (its final heartbeat said so). ``stats``: the engine's final figures,
+    recorded in the same write (its final heartbeat may not have gone through)."""
     with db.transaction() as session:
         run = session.get(CrawlRun, run_id)
         if run is None:
             return
+        if stats is not None:
+            _record_figures(run, stats, final=True)
         if status == "ok" and (run.errors or run.error):
             status = "failed" if run.status == "failed" else "partial"
         run.status = status

@@ -32,6 +32,7 @@ class ArchiveIO:
         self._writer.start()
         self._readers.start()
         self._stopped = False
+        self._failing: set[str] = set()  # notes whose last write failed
 
     def write(self, function: Callable[..., Any], *args, **kwargs) -> Deferred:
         """Run ``function`` in the writer thread, after every write asked for before it."""
@@ -42,11 +43,20 @@ class ArchiveIO:
         return deferToThreadPool(self.reactor, self._readers, function, *args, **kwargs)
 
     def write_later(self, function: Callable[..., Any], *args, what: str, **kwargs) -> Deferred:
-        """A write nobody waits for (an errback's note): a failure is logged on one line, not raised."""
-        def failed(failure: Failure) -> None:
-            logger.error("could not record %s: %s", what, first_line(failure.value) if failure.value else failure)
+        """A write nobody waits for (a heartbeat, an errback's note): a failure is logged on one line,
+        not raised. The same note failing again (a heartbeat every few seconds on a full disk) is not
+        said again until one has gone through."""
+        def done(result):
+            self._failing.discard(what)
+            return result
 
-        return self.write(function, *args, **kwargs).addErrback(failed)
+        def failed(failure: Failure) -> None:
+            level = logging.DEBUG if what in self._failing else logging.ERROR
+            self._failing.add(what)
+            logger.log(level, "could not record %s: %s", what,
+                       first_line(failure.value) if failure.value else failure)
+
+        return self.write(function, *args, **kwargs).addCallbacks(done, failed)
 
     def stop(self) -> None:
         """Finish the writes asked for, then stop the threads."""

@@ -25,7 +25,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive import frontier, furniture
+from archive import disk_reserve, furniture
 from archive.batch import BatchItem, Rejected, SavedBatch
 from archive.db import Database, first_line
 from archive.reclean import reclean
@@ -34,6 +34,7 @@ from archive.text import line_fingerprint
 from crawler.archive_io import archive_io_for
 from crawler.archive_link import database_for, run_id_for
 from crawler.batch_writer import BatchWriter
+from crawler.claim_returns import ClaimReturns
 from crawler.extract import Article, extract
 from crawler.extraction_pool import ExtractionFailed, ExtractionPool
 from crawler.site_selectors import site_drop_selectors
@@ -194,6 +195,8 @@ class ArchivePipeline:
         settings = self.crawler.settings
         _, site_furniture = shared(self.crawler)
         self.run_id = run_id_for(self.crawler)
+        self.claim_returns: ClaimReturns | None = None
+        disk_reserve.hold(database_for(self.crawler).url)
         self.writer = BatchWriter(database_for(self.crawler), archive_io_for(self.crawler), reactor,
                                   size=settings.getint("NEWSARCHIVE_BATCH_SIZE", 50),
                                   wait=settings.getfloat("NEWSARCHIVE_BATCH_WAIT", 0.25),
@@ -201,6 +204,15 @@ class ArchivePipeline:
 
     async def close_spider(self, spider=None):
         await maybe_deferred_to_future(self.writer.close())
+        disk_reserve.release(self.writer.db.url)  # the pages are written: room for the run's last records
+
+    def _claims(self) -> ClaimReturns:
+        if self.claim_returns is None:
+            from twisted.internet import reactor
+
+            self.claim_returns = ClaimReturns(database_for(self.crawler), archive_io_for(self.crawler), reactor,
+                                              self.crawler.spider.holder)
+        return self.claim_returns
 
     async def process_item(self, item, spider=None):
         entry, drop = self._entry(item)
@@ -228,9 +240,7 @@ class ArchivePipeline:
         self.stats.inc_value("newsarchive/errors")
         self.stats.inc_value("newsarchive/archive_failures")
         logger.error("could not archive %s: %s", item["url"], reason)
-        spider = self.crawler.spider  # its claim given back: the next poll or run fetches it again
-        archive_io_for(self.crawler).write_later(frontier.release, database_for(self.crawler), spider.holder,
-                                                 [item["url"]], what=f"the claim on {item['url']}")
+        self._claims().give_back(item["url"])  # the next poll or run fetches it again
         raise ArchiveWriteFailed(f"archive write failed: {item['url']}", log_level="DEBUG")
 
     def _entry(self, item) -> tuple[BatchItem | Rejected, DropItem | None]:

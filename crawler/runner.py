@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
 from archive import frontier, runs
@@ -53,23 +53,41 @@ def jobs_for_sources(sources: list[Source]) -> list[Job]:
 JOB_ORDER = {"engine": 0, "revisit": 1}
 
 
-def _crawl_in_order(process: CrawlerProcess, jobs: list[Job], failures: list[str]) -> None:
+def _crawl_in_order(process: CrawlerProcess, jobs: list[Job], failures: list[str]) -> list[Crawler]:
     """Run the jobs one after another in the same reactor (CrawlerProcess.start waits for the chain);
-    a job that fails to start or crashes is noted in ``failures`` and the next one still runs."""
+    a job that fails to start or crashes is noted in ``failures`` and the next one still runs.
+    Their crawlers, whose stats hold the figures once they have run."""
     ordered = sorted(jobs, key=lambda job: JOB_ORDER.get(job.spider, 2))
+    crawlers = [process.create_crawler(job.spider) for job in ordered]
 
     def failed(failure, job):
         failures.append(f"{job.spider}: {failure.type.__name__}: {redact(failure.getErrorMessage())}")
         logging.getLogger(__name__).error("spider %s failed: %s", job.spider, failures[-1])
 
-    def crawl(_result, job: Job):
-        return process.crawl(job.spider, **job.args).addErrback(failed, job)
+    def crawl(_result, job: Job, crawler: Crawler):
+        return process.crawl(crawler, **job.args).addErrback(failed, job)
 
-    if not ordered:
-        return
-    chain = crawl(None, ordered[0])
-    for job in ordered[1:]:
-        chain.addCallback(crawl, job)
+    if ordered:
+        chain = crawl(None, ordered[0], crawlers[0])
+        for job, crawler in zip(ordered[1:], crawlers[1:]):
+            chain.addCallback(crawl, job, crawler)
+    return crawlers
+
+
+def final_figures(crawlers: list[Crawler]) -> dict | None:
+    """The jobs' stats added up (None when none ran): the run's figures, straight from memory."""
+    ran = [crawler.stats.get_stats() for crawler in crawlers if crawler.stats is not None]
+    ran = [stats for stats in ran if stats]
+    if not ran:
+        return None
+    figures: dict = {}
+    for stats in ran:
+        for key, value in stats.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                figures[key] = figures.get(key, 0) + value
+    reasons = [stats.get("finish_reason") for stats in ran]
+    figures["finish_reason"] = next((r for r in reasons if r != "finished"), "finished")
+    return figures
 
 
 def run(db: Database, jobs: list[Job], *, overrides: dict[str, str] | None = None,
@@ -81,7 +99,7 @@ def run(db: Database, jobs: list[Job], *, overrides: dict[str, str] | None = Non
     process = CrawlerProcess(settings)
     logredact.install()  # on the handler Scrapy just configured: no credentials in any log line
     failures: list[str] = []
-    _crawl_in_order(process, jobs, failures)
+    crawlers = _crawl_in_order(process, jobs, failures)
     status, error = "ok", None
     try:
         process.start()
@@ -91,7 +109,7 @@ def run(db: Database, jobs: list[Job], *, overrides: dict[str, str] | None = Non
     finally:
         if failures and status == "ok":
             status, error = "failed", "; ".join(failures)[:1000]
-        runs.close_run(db, run_id, status=status, error=error)
+        runs.close_run(db, run_id, status=status, error=error, stats=final_figures(crawlers))
     with db.session() as session:
         finished = session.get(CrawlRun, run_id)
     if finished is None:

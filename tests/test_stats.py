@@ -108,3 +108,21 @@ def test_stats_shows_how_late_polls_start_and_flags_overdue_sources(db, db_url, 
     rows = {line.split()[-1]: line for line in capsys.readouterr().out.splitlines() if "example/feed" in line}
     assert "OVERDUE" in rows["https://failing.example/feed"] and "95s" in rows["https://failing.example/feed"]
     assert "OVERDUE" not in rows["https://ok.example/feed"]
+
+
+def test_a_run_closed_with_its_figures_says_what_failed_even_when_no_heartbeat_went_through(db):
+    """The engine's last heartbeat can fail (a full disk) while the close goes through: the close
+    then records the figures from memory, and a crawl whose writes failed is never 'ok'."""
+    run_id = runs.start_run(db)
+    figures = {"downloader/request_count": 12, "newsarchive/articles/new": 4, "newsarchive/errors": 3,
+               "newsarchive/archive_failures": 3, "finish_reason": "finished"}
+    runs.close_run(db, run_id, status="ok", stats=figures)
+    with db.session() as session:
+        run = session.get(CrawlRun, run_id)
+        assert (run.status, run.requests, run.new_articles, run.errors) == ("partial", 12, 4, 3)
+        assert run.error == "3 write(s) to the archive failed"
+    nothing_archived = runs.start_run(db)
+    runs.close_run(db, nothing_archived, status="ok", stats={"newsarchive/errors": 2,
+                                                              "newsarchive/archive_failures": 2})
+    with db.session() as session:
+        assert session.get(CrawlRun, nothing_archived).status == "failed"

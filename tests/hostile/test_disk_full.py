@@ -9,6 +9,7 @@ import shutil
 
 from sqlalchemy import func, select
 
+from archive import disk_reserve
 from archive.db import Database
 from archive.models import Article, CrawlRun, FrontierURL, Revision
 from newsarchive.cli import main
@@ -63,6 +64,7 @@ def test_a_crawl_on_a_full_disk_fails_loudly_and_the_next_run_archives_the_rest(
         assert failed_lines and len(full.stderr.splitlines()) <= len(failed_lines) + 6, full.stderr[-3000:]
         archived, _, pending = counts(url)
         assert 0 < archived < PAGES and archived + pending == PAGES
+        assert not (tmp_path / "disk" / "archive.db-reserve").exists()  # given back for the last records
 
         remount("64m")  # the operator frees space
         db = Database(url)
@@ -73,3 +75,18 @@ def test_a_crawl_on_a_full_disk_fails_loudly_and_the_next_run_archives_the_rest(
         again = run_cli(url, "crawl", *FAST)
         assert again.returncode == 0, again.stderr[-3000:]
         assert counts(url) == (PAGES, PAGES, 0)  # every article once, one revision each
+
+
+def test_a_crawl_holds_room_beside_a_sqlite_archive_and_none_on_a_full_disk(tmp_path):
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    assert disk_reserve.hold(url)
+    reserve = tmp_path / "archive.db-reserve"
+    assert reserve.stat().st_blocks * 512 >= disk_reserve.RESERVE_BYTES  # real blocks, not a sparse file
+    disk_reserve.release(url)
+    assert not reserve.exists()
+    assert not disk_reserve.hold("postgresql+psycopg://127.0.0.1/test")  # the server owns its disk
+    with tmpfs(tmp_path / "disk", "128k"):
+        (tmp_path / "disk" / "filler").write_bytes(b"x" * 100_000)
+        full = f"sqlite:///{tmp_path / 'disk' / 'archive.db'}"
+        assert not disk_reserve.hold(full)
+        assert not (tmp_path / "disk" / "archive.db-reserve").exists()  # no partial reserve left
