@@ -18,7 +18,7 @@ from archive.urls import site_of
 from crawler import text_meta
 from crawler.candidates import main_text
 from crawler.text_blocks import block_reason
-from crawler.text_dates import choose_dates, dateline_date, guess_date, page_dates
+from crawler.text_dates import choose_dates, dateline_date, dateline_dates, guess_date, in_page_offset, page_dates
 from crawler.text_decode import decode_html
 from crawler.text_furniture import drop_related_blocks, drop_selected, filter_lines, site_name_keys
 from crawler.text_linklists import drop_related_lists
@@ -74,8 +74,12 @@ def extract(
     published, updated = choose_dates(published_dates, modified_dates, url, feed_date)
     language = text_meta.language_of(page, tree)
     if published is None and feed_date is None:
-        guessed = guess_date(tree, url) or dateline_date(tree, language)
+        # last resorts, surest first: htmldate's markup heuristics, the visible dateline, then
+        # dates in the page's text (what trafilatura does by default)
+        guessed = guess_date(tree, url) or dateline_date(tree, language) or guess_date(tree, url, extensive=True)
         published, _ = choose_dates([guessed] if guessed else [], [], url, None)
+    elif published is not None and not published.utcoffset():
+        published = in_page_offset(published, dateline_dates(tree, language))
     canonical = text_meta.canonical_of(tree, url)
     author = text_meta.author_of(page, tree)
     names = site_name_keys(text_meta.site_name(page), site)

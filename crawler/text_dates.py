@@ -2,13 +2,16 @@
 
 Explicit page metadata wins, unless it disagrees with a date in the URL path by more than
 AGREEMENT and the feed agrees with the URL: then the page metadata is the odd one out. Dates in
-the future are never chosen. Naive dates are taken as UTC.
+the future are never chosen. Naive dates are taken as UTC. A date stamped in UTC is given the
+page's own offset when its visible dateline shows the same instant in local time, so that its
+day is the one the page's readers see.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, time, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from dateutil import parser as dateutil_parser
@@ -39,6 +42,7 @@ _ZONES = {  # abbreviations seen in bylines ("Nov. 12, 2024 6:30 p.m. EST")
     )
 }  # fmt: skip
 _EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
+_WIDEST_OFFSET = timedelta(hours=14)  # UTC-12 .. UTC+14
 _DATELINE = ('//time | //*[@itemprop="datePublished"] | //*[contains(@class, "date") or contains(@class, "published")'
              ' or contains(@class, "dateline") or contains(@class, "timestamp")]')
 DATELINE_NODES = 8
@@ -65,7 +69,8 @@ def parse_date(raw: str | None, language: str | None = None) -> datetime | None:
             value = None
         if value is None and re.search(r"\d{4}", raw) and len(raw) < 60:
             try:
-                value = dateutil_parser.parse(raw, tzinfos=_ZONES)
+                # 07/03/2024 is 7 March but for English (US) pages
+                value = dateutil_parser.parse(raw, tzinfos=_ZONES, dayfirst=bool(language) and language != "en")
             except (ValueError, OverflowError, TypeError):
                 value = None
         if value is None and language and len(raw) < 80 and re.search(r"\d", raw):
@@ -87,18 +92,42 @@ def _in_words(raw: str, language: str) -> datetime | None:
         return None
 
 
-def dateline_date(tree: HtmlElement, language: str | None) -> datetime | None:
-    """The date of the page's visible dateline (a <time> without machine value, an element whose
-    class or itemprop says date), read in the page's language; the fallback when the page's
-    metadata gives none."""
+def dateline_dates(tree: HtmlElement, language: str | None) -> Iterator[datetime]:
+    """The dates of the page's visible datelines (a <time> without machine value, an element
+    whose class or itemprop says date), read in the page's language, first on the page first."""
     for node in tree.xpath(_DATELINE)[:DATELINE_NODES]:
         text = " ".join(node.text_content().split())
         if 6 <= len(text) <= 80:
-            text = _DATELINE_LABEL.sub("", text)
-            found = parse_date(text, language)
+            found = parse_date(_DATELINE_LABEL.sub("", text), language)
             if found is not None:
-                return found
-    return None
+                yield found
+
+
+def dateline_date(tree: HtmlElement, language: str | None) -> datetime | None:
+    """The first visible dateline's date: the fallback when the page's metadata gives none."""
+    return next(dateline_dates(tree, language), None)
+
+
+def in_page_offset(instant: datetime, shown: Iterable[datetime]) -> datetime:
+    """``instant`` (stamped in UTC) re-expressed in the page's own UTC offset: the same instant,
+    on the day the page's readers see. The offset is read off the first dateline in ``shown``
+    that tells it: one written with a zone ("7:04 pm PST") near the instant, or one whose
+    wall-clock time is the instant shifted by whole quarter hours, within a minute (datelines
+    drop the seconds). Unchanged when none does, and for a midnight: a day ("2019-11-19"), not
+    a moment."""
+    if instant.utcoffset() != timedelta(0) or instant.time() == time(0):
+        return instant
+    for candidate in shown:
+        offset = candidate.utcoffset() or timedelta(0)
+        if offset and _close(candidate, instant):
+            return instant.astimezone(timezone(offset))
+        if offset or (candidate.hour, candidate.minute) == (0, 0):
+            continue  # no time of day to compare
+        shift = candidate.replace(tzinfo=None) - instant.replace(tzinfo=None)
+        offset = timedelta(minutes=15 * round(shift / timedelta(minutes=15)))
+        if offset and abs(offset) <= _WIDEST_OFFSET and abs(shift - offset) <= timedelta(minutes=1):
+            return instant.astimezone(timezone(offset))
+    return instant
 
 
 def url_date(url: str) -> datetime | None:

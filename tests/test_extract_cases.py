@@ -1,12 +1,12 @@
 """The failures seen on real publishers' pages (issue 12), each on a small stored page of our own
 (tests/fixtures/extract/): teaser vs full article, leaky fallback, in-body related lists in five
 languages, junk text, glued byline labels, title suffixes, a French dateline, short syndicated
-copies. Sign-offs on small sites are in test_furniture_learning.py."""
+copies, dates stamped in UTC or found only in the text. Sign-offs on small sites are in test_furniture_learning.py."""
 
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from trafilatura.utils import load_html
 from archive.store import ArticleFields, Outcome, Page, save_article
 from crawler.extract import extract
 from crawler.pipelines import NotAnArticle  # noqa: F401  (the pipeline's drop reason exists)
-from crawler.text_dates import dateline_date, parse_date
+from crawler.text_dates import dateline_date, in_page_offset, parse_date
 from crawler.text_linklists import drop_related_lists
 from crawler.text_quality import rejection_reason
 from crawler.text_titles import shared_affixes, strip_affixes
@@ -121,6 +121,45 @@ def test_date_only_metadata_keeps_its_day():
     html = ('<html><head><meta property="article:published_time" content="2024-11-12"></head><body><article>'
             + "".join(f"<p>{p} and more words to make a sentence.</p>" for p in WATER) + "</article></body></html>")
     assert extract(html.encode(), "https://journal.example/a").published.date() == date(2024, 11, 12)
+
+
+def test_a_utc_stamp_takes_the_offset_of_the_local_dateline():
+    # 04:04 UTC on the 8th is 22:04 on the 7th where the page is read: the page says the 7th
+    article = extracted("date_utc_meta_local_dateline.html", "https://diario.example/ciudad/mercado")
+    assert article.published.date() == date(2024, 3, 7)
+    assert article.published.utcoffset() == timedelta(hours=-6)
+    assert article.published == datetime(2024, 3, 8, 4, 4, 54, tzinfo=UTC)  # the same instant
+
+
+def test_numeric_dates_are_read_day_first_but_on_english_pages():
+    assert parse_date("07/03/2024 22:04", "es").date() == date(2024, 3, 7)
+    assert parse_date("07/03/2024", "de").date() == date(2024, 3, 7)
+    assert parse_date("07/03/2024", "en").date() == date(2024, 7, 3)
+
+
+def test_the_page_offset_is_taken_only_from_a_dateline_that_tells_it():
+    stamp = datetime(2019, 11, 20, 5, 57, 50, tzinfo=UTC)
+    pst = timezone(timedelta(hours=-8))
+    written_with_zone = datetime(2019, 11, 19, 22, 1, tzinfo=pst)  # "10:01 pm PST": an update, later
+    assert in_page_offset(stamp, [written_with_zone]).utcoffset() == timedelta(hours=-8)
+    assert in_page_offset(stamp, [datetime(2019, 11, 20, 0, 57, tzinfo=UTC)]).utcoffset() == timedelta(hours=-5)
+    for shown in (
+        [datetime(2019, 11, 20, tzinfo=UTC)],  # a day without a time of day
+        [datetime(2019, 11, 20, 1, 30, tzinfo=UTC)],  # 4 h 27 min 50 s: no offset
+        [datetime(2019, 11, 19, 5, 57, tzinfo=UTC) - timedelta(hours=15)],  # beyond any offset
+        [datetime(2019, 10, 1, 20, 0, tzinfo=pst)],  # a zone, but weeks away: not this article's time
+        [],
+    ):
+        assert in_page_offset(stamp, shown) == stamp and in_page_offset(stamp, shown).utcoffset() == timedelta(0)
+    midnight = datetime(2019, 11, 19, tzinfo=UTC)  # a date-only value: a day, not a moment
+    assert in_page_offset(midnight, [datetime(2019, 11, 18, 19, 0, tzinfo=UTC)]).date() == date(2019, 11, 19)
+    offset_given = datetime(2019, 11, 20, 6, 57, 50, tzinfo=timezone(timedelta(hours=1)))
+    assert in_page_offset(offset_given, [written_with_zone]) is offset_given
+
+
+def test_a_date_only_in_the_text_is_found_when_the_page_gives_no_other():
+    article = extracted("date_in_text_only.html", "https://verband.example/aktuell/vogel-des-jahres.html")
+    assert article.published is not None and article.published.date() == date(2021, 1, 4)
 
 
 def test_a_site_shared_title_affix_is_learned_from_all_its_titles():
