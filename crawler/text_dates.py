@@ -46,6 +46,7 @@ _WIDEST_OFFSET = timedelta(hours=14)  # UTC-12 .. UTC+14
 _DATELINE = ('//time | //*[@itemprop="datePublished"] | //*[contains(@class, "date") or contains(@class, "published")'
              ' or contains(@class, "dateline") or contains(@class, "timestamp")]')
 DATELINE_NODES = 8
+_TIME_OF_DAY = re.compile(r"\b(?:[01]?\d|2[0-3])\s?[:h.]\s?[0-5]\d\b")  # 22:04, 18h40, 7.04
 _DATELINE_LABEL = re.compile(
     r"^(?:publié|mis en ligne|posted|published|veröffentlicht|publicado|pubblicato|le|am|on|el|il)\b"
     r"\s*(?:le|am|on|el|il)?\s*:?\s*",
@@ -92,12 +93,13 @@ def _in_words(raw: str, language: str) -> datetime | None:
         return None
 
 
-def dateline_dates(tree: HtmlElement, language: str | None) -> Iterator[datetime]:
+def dateline_dates(tree: HtmlElement, language: str | None, *, timed: bool = False) -> Iterator[datetime]:
     """The dates of the page's visible datelines (a <time> without machine value, an element
-    whose class or itemprop says date), read in the page's language, first on the page first."""
+    whose class or itemprop says date), read in the page's language, first on the page first;
+    with ``timed``, only those that show a time of day (the others are not parsed at all)."""
     for node in tree.xpath(_DATELINE)[:DATELINE_NODES]:
         text = " ".join(node.text_content().split())
-        if 6 <= len(text) <= 80:
+        if 6 <= len(text) <= 80 and (not timed or _TIME_OF_DAY.search(text)):
             found = parse_date(_DATELINE_LABEL.sub("", text), language)
             if found is not None:
                 yield found
