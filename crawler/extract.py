@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -79,7 +80,7 @@ def extract(
         guessed = guess_date(tree, url) or dateline_date(tree, language) or guess_date(tree, url, extensive=True)
         published, _ = choose_dates([guessed] if guessed else [], [], url, None)
     elif published is not None and not published.utcoffset():
-        published = in_page_offset(published, dateline_dates(tree, language, timed=True))
+        published = in_page_offset(published, islice(dateline_dates(tree, language, timed=True), 2))
     canonical = text_meta.canonical_of(tree, url)
     author = text_meta.author_of(page, tree)
     names = site_name_keys(text_meta.site_name(page), site)
