@@ -3,6 +3,12 @@
 import scrapy
 
 
+def requested_url(request) -> str:
+    """The URL a request was made for, before any redirect: the one the frontier knows (its claim,
+    its attempts), whichever URL the response or the failure came from."""
+    return request.meta.get("redirect_urls", [request.url])[0]
+
+
 class PageItem(scrapy.Item):
     url = scrapy.Field()  # as requested
     final_url = scrapy.Field()  # after redirects

@@ -18,7 +18,7 @@ from archive.lease import new_holder
 from archive.models import FrontierURL, utcnow
 from archive.sources import add_source
 from scheduling_helpers import FAST_CRAWL, ITEMS, feed_with, wait_for
-from tests.clirun import start_crawl
+from tests.clirun import crawl, start_crawl
 
 
 def enqueue(db, count, *, source_id=None, prefix="http://news.test/a"):
@@ -172,3 +172,26 @@ def test_a_running_crawl_keeps_its_claims_past_their_ttl_by_its_heartbeat(site, 
     later = utcnow() + timedelta(seconds=3)  # its heartbeat stopped: the claims lapse after the TTL
     assert len(frontier.claim(db, "another-crawl", limit=10, now=later)) == 4
     db.dispose()
+
+
+def test_a_fetch_that_fails_after_a_redirect_is_counted_on_the_url_the_frontier_knows(site, sqlite_url):
+    # the failure's request is the redirected one: its claim and its attempt belong to the URL found
+    db = Database(sqlite_url)
+    site.set_page("/moved/", "moved", status=302)
+    site.set_headers("/moved/", {"Location": site.url("/gone/")})
+    site.set_page("/gone/", "gone", status=404)
+    site.set_page("/feed.xml", feed_of([site.url("/moved/")]), content_type="application/rss+xml; charset=utf-8")
+    with db.transaction() as session:
+        sid = add_source(session, site.url("/feed.xml"))[0].id
+    crawl(sqlite_url, str(sid), settings=FAST_CRAWL)
+    assert {r.path for r in site.requests} >= {"/moved/", "/gone/"}
+    with db.session() as session:
+        entry = session.scalars(select(FrontierURL).where(FrontierURL.url == site.url("/moved/"))).one()
+        assert (entry.attempts, entry.claimed_by) == (1, None)
+        assert "404" in entry.last_error
+    db.dispose()
+
+
+def feed_of(links: list[str]) -> str:
+    items = "".join(f"<item><title>t{i}</title><link>{link}</link></item>" for i, link in enumerate(links))
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>f</title>{items}</channel></rss>'

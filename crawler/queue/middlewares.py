@@ -19,6 +19,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 
 from archive import frontier
 from archive.models import Source
+from crawler.items import requested_url
 from crawler.middlewares import POLL_META
 from crawler.queue.link import CLAIM_META, ORDER_META
 
@@ -81,7 +82,7 @@ class TakeClaims(_WorkerOnly):
         if getattr(request.callback, "__name__", None) != "parse_article" or queued_by is None:
             return None
         spider = self.crawler.spider
-        url = request.meta.get("redirect_urls", [request.url])[0]  # the frontier knows the URL found
+        url = requested_url(request)
         ours = await maybe_deferred_to_future(spider.io.read(
             frontier.take_queued, spider.db, spider.holder, url, str(queued_by), ttl=self.claim_seconds))
         if not ours:

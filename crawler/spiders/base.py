@@ -33,7 +33,7 @@ from archive.urls import InvalidURL
 from crawler.archive_io import archive_io_for
 from crawler.archive_link import database_for
 from crawler.headers import charset_of
-from crawler.items import PageItem
+from crawler.items import PageItem, requested_url
 from crawler.netguard import PrivateNetworkRefused, check_public, private_networks_allowed
 from crawler.polls import FailedPoll, failed_poll, policy_from_settings
 from crawler.queue.link import CLAIM_META
@@ -270,7 +270,7 @@ class ArchiveSpider(scrapy.Spider):
                               cb_kwargs={"source_id": source_id, "feed_date": feed_date}, **kwargs)
 
     def parse_article(self, response, source_id=None, feed_date=None):
-        requested = response.request.meta.get("redirect_urls", [response.url])[0]
+        requested = requested_url(response.request)
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, values in response.headers.items() for v in values]
         yield PageItem(
             url=requested,
@@ -287,11 +287,13 @@ class ArchiveSpider(scrapy.Spider):
     def article_failed(self, failure):
         if failure.check(NotOurs):  # another copy of a queued request is fetched, or was archived
             return
-        request = failure.request
-        reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        url = requested_url(failure.request)  # after a redirect too: the frontier's URL and claim
+        response = getattr(failure.value, "response", None)  # an HttpError says only "non-200"
+        reason = f"{failure.type.__name__}: " + (f"HTTP {response.status}" if response is not None
+                                                  else failure.getErrorMessage())
         self.crawler.stats.inc_value("newsarchive/article_errors")
-        logger.warning("could not fetch %s: %s", request.url, reason)
-        self.io.write_later(frontier.mark_failed, self.db, request.url, reason, what=f"the failure of {request.url}")
+        logger.warning("could not fetch %s: %s", failure.request.url, reason)
+        self.io.write_later(frontier.mark_failed, self.db, url, reason, what=f"the failure of {url}")
 
 
 if TYPE_CHECKING:  # a mixin is checked as the spider it ends up in
