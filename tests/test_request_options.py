@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import urllib.request
 from urllib.parse import urlsplit
 
@@ -30,6 +32,7 @@ from archive.request_options import (
 )
 from newsarchive.cli import main
 from newsarchive.web import create_app
+from scheduling_helpers import ROOT
 from tests.clirun import FAST, crawl, run_cli
 
 COOKIE, API_KEY, PASSWORD, PROXY_PASSWORD = "sid=C00KIE-S3CRET", "K3Y-S3CRET", "PASSW0RD-S3CRET", "PR0XY-S3CRET"
@@ -238,3 +241,27 @@ def test_a_source_behind_its_own_proxy(new_site, site, tmp_path, sqlite_url, cap
     assert f"proxy: http://pu:***@127.0.0.1:{proxy.port}" in listed.stdout
     assert_no_secret(added.stdout, added.stderr, done.stdout, done.stderr, listed.stdout,
                      run_cli(sqlite_url, "stats", "--json").stdout)
+
+
+def test_secrets_can_be_read_from_a_file_or_stdin_and_stay_out_of_the_command_line(sqlite_url, tmp_path, capsys):
+    url = "http://news.test/feed.xml"
+    secrets = tmp_path / "headers.txt"
+    secrets.write_text(f"Cookie: {COOKIE}\n\nX-Api-Key: {API_KEY}\n", encoding="utf-8")
+    (tmp_path / "auth.txt").write_text(f"bob:{PASSWORD}\n", encoding="utf-8")
+    assert main(["--db", sqlite_url, "sources", "add", url, "--header", f"@{secrets}",
+                 "--auth", f"@{tmp_path / 'auth.txt'}"]) == 0
+    argv = [sys.executable, "-m", "newsarchive", "--db", sqlite_url, "sources", "add", url, "--proxy", "@-"]
+    piped = subprocess.run(argv, cwd=ROOT, input=f"http://pu:{PROXY_PASSWORD}@127.0.0.1:3128\n", text=True,
+                           capture_output=True, timeout=120)
+    assert piped.returncode == 0, piped.stderr
+    assert_no_secret(piped.stdout, piped.stderr)
+    db = Database(sqlite_url)
+    with db.session() as session:
+        source = session.query(Source).one()
+        stored = (source.request_headers, source.request_auth, source.request_proxy)
+    db.dispose()
+    assert COOKIE in str(stored[0]) and API_KEY in str(stored[0]) and PASSWORD in str(stored[1])
+    assert PROXY_PASSWORD in str(stored[2])
+    missing = run_cli(sqlite_url, "sources", "add", url, "--auth", f"@{tmp_path / 'none.txt'}")
+    assert missing.returncode == 1 and missing.stderr.strip().splitlines() == [
+        f"Error: cannot read {tmp_path / 'none.txt'}: No such file or directory"]

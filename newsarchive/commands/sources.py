@@ -9,6 +9,7 @@ script sees the failure and a re-run with the corrected URLs is enough (adding i
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -105,12 +106,13 @@ def _register(ctx, urls, *, kind="feed", every=None, spider=None, cron=None, opt
 @click.option("--cron", default=None, metavar="EXPR", help="A crontab expression instead of an interval.")
 @click.option("--header", "headers", multiple=True, metavar="NAME:VALUE",
               help="A header (a cookie, a token) every request to the sources' own host carries; repeat for "
-                   "more. Replaces the stored headers. Its value is never shown.")
+                   "more. Replaces the stored headers. Its value is never shown. @FILE (or @- for stdin): "
+                   "one header per line of the file, kept out of `ps` and the shell's history.")
 @click.option("--auth", default=None, metavar="USER:PASSWORD",
-              help="HTTP basic auth, sent only to the sources' own host. Never shown.")
+              help="HTTP basic auth, sent only to the sources' own host. Never shown. @FILE or @-: read it there.")
 @click.option("--proxy", default=None, metavar="URL",
               help="An http(s) proxy for every request of these sources: http://[USER:PASSWORD@]HOST:PORT "
-                   "(its password is never shown).")
+                   "(its password is never shown). @FILE or @-: read it there.")
 @click.option("--clear-options", is_flag=True,
               help="Remove the stored headers, auth and proxy (then set those given with this command).")
 @json_option
@@ -133,6 +135,9 @@ def add(ctx, urls, kind, every, spider, cron, headers, auth, proxy, clear_option
     if spider is not None and spider not in spider_names():
         raise UserError(f"unknown spider {spider!r}: one of {', '.join(spider_names())}")
     try:
+        headers = [line for value in headers for line in from_file_or_as_given(value)]
+        auth, proxy = (None if value is None else next(iter(from_file_or_as_given(value)), "")
+                       for value in (auth, proxy))
         options = OptionChanges(headers=tuple(parse_header(h) for h in headers) if headers else None,
                                 auth=parse_auth(auth) if auth is not None else None,
                                 proxy=parse_proxy(proxy) if proxy is not None else None, clear=clear_options)
@@ -142,6 +147,19 @@ def add(ctx, urls, kind, every, spider, cron, headers, auth, proxy, clear_option
         _register(ctx, urls, kind=kind, every=every, spider=spider, cron=cron, options=options, as_json=as_json)
     except SourceError as exc:
         raise UserError(str(exc)) from None
+
+
+def from_file_or_as_given(value: str) -> list[str]:
+    """An option's value, or with ``@FILE`` (``@-``: stdin) the non-empty lines of that file, so
+    that secrets stay out of the process list and the shell's history (curl's convention)."""
+    if not value.startswith("@"):
+        return [value]
+    where = value[1:]
+    try:
+        text = sys.stdin.read() if where == "-" else Path(where).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read {where[:200]}: {getattr(exc, 'strerror', None) or exc}") from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 @sources.command("import")
