@@ -79,7 +79,7 @@ def extract(
         # dates in the page's text (what trafilatura does by default)
         guessed = guess_date(tree, url) or dateline_date(tree, language) or guess_date(tree, url, extensive=True)
         published, _ = choose_dates([guessed] if guessed else [], [], url, None)
-    elif published is not None and not published.utcoffset():
+    elif published is not None:  # the datelines are parsed only for a UTC stamp (lazily)
         published = in_page_offset(published, islice(dateline_dates(tree, language, timed=True), 2))
     canonical = text_meta.canonical_of(tree, url)
     author = text_meta.author_of(page, tree)

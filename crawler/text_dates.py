@@ -120,11 +120,11 @@ def in_page_offset(instant: datetime, shown: Iterable[datetime]) -> datetime:
     if instant.utcoffset() != timedelta(0) or instant.time() == time(0):
         return instant
     for candidate in shown:
-        offset = candidate.utcoffset() or timedelta(0)
-        if offset and _close(candidate, instant):
-            return instant.astimezone(timezone(offset))
-        if offset or (candidate.hour, candidate.minute) == (0, 0):
-            continue  # no time of day to compare
+        written = candidate.utcoffset()  # "UTC" written, or no zone at all (taken as UTC): 0
+        if written and _close(candidate, instant):
+            return instant.astimezone(timezone(written))
+        if written or (candidate.hour, candidate.minute) == (0, 0):
+            continue  # a zone not near the instant, or no time of day to compare
         shift = candidate.replace(tzinfo=None) - instant.replace(tzinfo=None)
         offset = timedelta(minutes=15 * round(shift / timedelta(minutes=15)))
         if offset and abs(offset) <= _WIDEST_OFFSET and abs(shift - offset) <= timedelta(minutes=1):
