@@ -265,3 +265,9 @@ def test_secrets_can_be_read_from_a_file_or_stdin_and_stay_out_of_the_command_li
     missing = run_cli(sqlite_url, "sources", "add", url, "--auth", f"@{tmp_path / 'none.txt'}")
     assert missing.returncode == 1 and missing.stderr.strip().splitlines() == [
         f"Error: cannot read {tmp_path / 'none.txt'}: No such file or directory"]
+    (tmp_path / "empty.txt").write_text("\n \n", encoding="utf-8")
+    empty = run_cli(sqlite_url, "sources", "add", url, "--header", f"@{tmp_path / 'empty.txt'}")
+    assert empty.returncode == 1 and empty.stderr.strip().splitlines() == [
+        f"Error: {tmp_path / 'empty.txt'} gives no value"]
+    twice = run_cli(sqlite_url, "sources", "add", url, "--auth", "@-", "--proxy", "@-")
+    assert twice.returncode == 1 and "one option only" in twice.stderr

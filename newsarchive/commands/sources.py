@@ -135,9 +135,11 @@ def add(ctx, urls, kind, every, spider, cron, headers, auth, proxy, clear_option
     if spider is not None and spider not in spider_names():
         raise UserError(f"unknown spider {spider!r}: one of {', '.join(spider_names())}")
     try:
+        if [*headers, auth, proxy].count("@-") > 1:
+            raise UserError("@- (standard input) can give the value of one option only")
         headers = [line for value in headers for line in from_file_or_as_given(value)]
-        auth, proxy = (None if value is None else next(iter(from_file_or_as_given(value)), "")
-                       for value in (auth, proxy))
+        auth = from_file_or_as_given(auth)[0] if auth is not None else None
+        proxy = from_file_or_as_given(proxy)[0] if proxy is not None else None
         options = OptionChanges(headers=tuple(parse_header(h) for h in headers) if headers else None,
                                 auth=parse_auth(auth) if auth is not None else None,
                                 proxy=parse_proxy(proxy) if proxy is not None else None, clear=clear_options)
@@ -159,7 +161,10 @@ def from_file_or_as_given(value: str) -> list[str]:
         text = sys.stdin.read() if where == "-" else Path(where).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read {where[:200]}: {getattr(exc, 'strerror', None) or exc}") from None
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:  # an empty file would otherwise leave the option unset, silently
+        raise UserError(f"{'standard input' if where == '-' else where[:200]} gives no value")
+    return lines
 
 
 @sources.command("import")
