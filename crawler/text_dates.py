@@ -47,6 +47,8 @@ _DATELINE = ('//time | //*[@itemprop="datePublished"] | //*[contains(@class, "da
              ' or contains(@class, "dateline") or contains(@class, "timestamp")]')
 DATELINE_NODES = 8
 _TIME_OF_DAY = re.compile(r"\b(?:[01]?\d|2[0-3])\s?[:h.]\s?[0-5]\d\b")  # 22:04, 18h40, 7.04
+_DOTTED_DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{2,4}\b")  # 07.03.2024: day first wherever written
+_NO_DEFAULT = datetime(1, 1, 1)
 _DATELINE_LABEL = re.compile(
     r"^(?:publié|mis en ligne|posted|published|veröffentlicht|publicado|pubblicato|le|am|on|el|il)\b"
     r"\s*(?:le|am|on|el|il)?\s*:?\s*",
@@ -69,9 +71,12 @@ def parse_date(raw: str | None, language: str | None = None) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             value = None
         if value is None and re.search(r"\d{4}", raw) and len(raw) < 60:
+            # 07/03/2024 is 7 March but for English (US) pages; 07.03.2024 is 7 March anywhere
+            dayfirst = language != "en" if language else bool(_DOTTED_DATE.search(raw))
             try:
-                # 07/03/2024 is 7 March but for English (US) pages
-                value = dateutil_parser.parse(raw, tzinfos=_ZONES, dayfirst=bool(language) and language != "en")
+                # a missing year is not taken from today ("Apr 042013" read as this April at
+                # 04:20:13): it stays year 1, which falls before _EARLIEST
+                value = dateutil_parser.parse(raw, tzinfos=_ZONES, dayfirst=dayfirst, default=_NO_DEFAULT)
             except (ValueError, OverflowError, TypeError):
                 value = None
         if value is None and language and len(raw) < 80 and re.search(r"\d", raw):
@@ -87,8 +92,10 @@ def _in_words(raw: str, language: str) -> datetime | None:
     import dateparser  # imported on first use: it takes half a second to load
 
     try:
-        return dateparser.parse(raw, languages=[language], settings={"PREFER_DATES_FROM": "past",
-                                                                      "REQUIRE_PARTS": ["day", "month", "year"]})
+        # absolute dates only: "15 Min" (a reading time) is not a quarter of an hour ago
+        return dateparser.parse(raw, languages=[language], settings={
+            "PREFER_DATES_FROM": "past", "REQUIRE_PARTS": ["day", "month", "year"],
+            "PARSERS": ["custom-formats", "absolute-time"]})
     except (ValueError, TypeError, OverflowError, KeyError):
         return None
 

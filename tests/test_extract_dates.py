@@ -129,6 +129,26 @@ def test_parse_date(raw, expected):
     assert parse_date(raw) == expected
 
 
+@pytest.mark.parametrize(
+    ("raw", "language", "expected"),
+    [
+        # a year the text does not give is not taken from today
+        ("Apr 042013", "de", None),
+        ("Published April 12, 10:30", "en", None),
+        # reading times and other durations are no dates ("15 Min" is not a quarter of an hour ago)
+        ("15 Min", "de", None),
+        ("15 – 30 Min", "de", None),
+        ("il y a 3 heures", "fr", None),
+        # dotted numeric dates are day first, also on a page that gives no language
+        ("02.11.2021", None, datetime(2021, 11, 2, tzinfo=UTC)),
+        ("12.10.2015, 19:16 Uhr", "de", datetime(2015, 10, 12, 19, 16, tzinfo=UTC)),
+        ("07/03/2024", None, datetime(2024, 7, 3, tzinfo=UTC)),  # slashes without a language: as dateutil reads them
+    ],
+)
+def test_parse_date_invents_no_part_of_a_date(raw, language, expected):
+    assert parse_date(raw, language) == expected
+
+
 def test_byline_date_as_last_resort():
     body = '<p class="byline">By Ann Lee</p><p class="date">Published November 18, 2019</p>'
     assert extract(page(body=body), "https://example.com/a").published.date() == datetime(2019, 11, 18).date()
