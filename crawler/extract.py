@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
-from lxml import etree
-from lxml.html import HtmlElement
-from trafilatura.utils import LANGID_FLAG, language_classifier, load_html
+from trafilatura.utils import LANGID_FLAG, language_classifier
 
 from archive.urls import site_of
 from crawler import text_meta
@@ -24,6 +22,7 @@ from crawler.text_decode import decode_html
 from crawler.text_furniture import drop_related_blocks, drop_selected, filter_lines, site_name_keys
 from crawler.text_linklists import drop_related_lists
 from crawler.text_meta import squash as _squash
+from crawler.text_parse import parse_html
 from crawler.text_quality import rejection_reason
 from crawler.text_select import page_signals
 
@@ -65,7 +64,7 @@ def extract(
     """
     site = site_of(url)
     html = decode_html(body, encoding)
-    tree = _parse(html)
+    tree = parse_html(html)
     if tree is None:
         return Article(url, None, None, "", None, None, None, None, site)
 
@@ -101,11 +100,3 @@ def extract(
     rejected = None if blocked else rejection_reason(text)
     return Article(url, canonical, title, text, author, published, updated, language, site, blocked, rejected)
 
-
-def _parse(html: str) -> HtmlElement | None:
-    if not html.strip():
-        return None
-    try:
-        return load_html(html)
-    except (ValueError, TypeError, etree.LxmlError):
-        return None

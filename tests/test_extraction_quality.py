@@ -52,12 +52,12 @@ def test_f1_on_both_extraction_sets_stays_above_the_floors():
 def _unmarked_page_bylines(body: bytes) -> list[str]:
     """What the byline searches find on a page that has_byline_marks says has no byline."""
     from trafilatura.metadata import extract_author
-    from trafilatura.utils import load_html
 
     from crawler.text_decode import decode_html
     from crawler.text_meta import has_byline_marks
+    from crawler.text_parse import parse_html
 
-    tree = load_html(decode_html(body, None))
+    tree = parse_html(decode_html(body, None))
     if tree is None or has_byline_marks(tree):
         return []
     found = [extract_author(tree) or ""]
