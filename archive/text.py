@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from functools import lru_cache
 
 # Characters a page may scatter through a word without changing it: a soft hyphen, a zero-width
 # space, a byte-order mark. Pages of the same article differ in them from one fetch to the next.
@@ -35,6 +36,7 @@ def _is_edge_noise(char: str) -> bool:
     return unicodedata.category(char)[0] in "PSZ" or char.isspace()
 
 
+@lru_cache(maxsize=16384)  # the extractor asks about the same paragraph once per candidate and check
 def normalize_line(line: str) -> str:
     """Casefold, NFKC, collapse whitespace, strip punctuation/symbols at both ends."""
     text = " ".join(unicodedata.normalize("NFKC", line.translate(_DROP_INVISIBLE)).casefold().split())
