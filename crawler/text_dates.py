@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 
 from dateutil import parser as dateutil_parser
 from htmldate import find_date
+from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.text_meta import PageMeta, ld_value
@@ -43,8 +44,11 @@ _ZONES = {  # abbreviations seen in bylines ("Nov. 12, 2024 6:30 p.m. EST")
 }  # fmt: skip
 _EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 _WIDEST_OFFSET = timedelta(hours=14)  # UTC-12 .. UTC+14
-_DATELINE = ('//time | //*[@itemprop="datePublished"] | //*[contains(@class, "date") or contains(@class, "published")'
-             ' or contains(@class, "dateline") or contains(@class, "timestamp")]')
+# <time>, itemprop=datePublished, or a class that says date, published or timestamp. Tested on the
+# attribute axis (//@class[...]/..): libxml2 then tests the attributes that exist instead of every
+# element of the page, twice as fast
+_DATELINE = etree.XPath('//time | //@itemprop[. = "datePublished"]/.. | //@class[contains(., "date")'
+                        ' or contains(., "published") or contains(., "timestamp")]/..')
 DATELINE_NODES = 8
 _TIME_OF_DAY = re.compile(r"\b(?:[01]?\d|2[0-3])\s?[:h.]\s?[0-5]\d\b")  # 22:04, 18h40, 7.04
 _DOTTED_DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{2,4}\b")  # 07.03.2024: day first wherever written
@@ -104,7 +108,7 @@ def dateline_dates(tree: HtmlElement, language: str | None, *, timed: bool = Fal
     """The dates of the page's visible datelines (a <time> without machine value, an element
     whose class or itemprop says date), read in the page's language, first on the page first;
     with ``timed``, only those that show a time of day (the others are not parsed at all)."""
-    for node in tree.xpath(_DATELINE)[:DATELINE_NODES]:
+    for node in _DATELINE(tree)[:DATELINE_NODES]:
         text = " ".join(node.text_content().split())
         if 6 <= len(text) <= 80 and (not timed or _TIME_OF_DAY.search(text)):
             found = parse_date(_DATELINE_LABEL.sub("", text), language)

@@ -40,6 +40,10 @@ _LANG = re.compile(r"^([a-zA-Z]{2})(?:[-_]|$)")
 # without any has no byline either search can find, and telling so costs a tenth of the searches.
 _BYLINE_MARKS = ("uthor", "yline", "byl", "BBL", "writer", "screenname", "username", "channel-name",
                  "submitted-by", "posted-by", "journalist-name", "zuozhe", "bianji", "xiaobian")
+# rel or itemprop author, a class that says byline or author-name (on the attribute axis: see
+# text_dates._DATELINE)
+_BYLINES = etree.XPath('//@rel[. = "author"]/.. | //@itemprop[. = "author"]/..'
+                       ' | //@class[contains(., "byline") or contains(., "author-name")]/..')
 _MARKED_ATTRIBUTES = etree.XPath("//@class | //@id | //@itemprop | //@rel | //@data-testid | //@data-component",
                                  smart_strings=False)
 
@@ -164,10 +168,7 @@ def author_of(page: PageMeta, tree: HtmlElement) -> str | None:
                 if names:
                     break
     if not names and has_byline_marks(tree):
-        for node in tree.xpath(
-            '(//*[@rel="author"] | //*[@itemprop="author"] | //*[contains(@class, "byline")]'
-            ' | //*[contains(@class, "author-name")])[position() <= 3]'
-        ):
+        for node in _BYLINES(tree)[:3]:
             names = clean_authors(node.text_content())
             if names:
                 break
