@@ -9,8 +9,8 @@ ours - the better trafilatura; pages/s of each (the extractors take turns page b
 the machine hits all alike); metadata accuracy (title, author, date) on bench/metadata-truth.json,
 ours beside trafilatura's extract_metadata. Before a set is timed, each extractor extracts WARM_UP
 pages of the other set, untimed: imports and lazy loads (dateparser, jusText's stop lists) are
-paid once per process, by the engine's pool once per worker, not once per page. Exits non-zero when an F1 is below its floor or our
-speed is under SPEED_FLOOR x trafilatura's defaults.
+paid once per process, by the engine's pool once per worker, not once per page. Exits non-zero
+when an F1 is below its floor or our speed is under SPEED_FLOOR x trafilatura's defaults.
 """
 
 from __future__ import annotations
