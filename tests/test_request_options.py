@@ -79,7 +79,10 @@ def test_any_option_text_is_taken_or_refused_without_echoing_its_secret(text, se
         try:
             parse(typed)
         except InvalidOption as exc:
-            assert secret.strip() not in str(exc) or secret.strip() in "--header --auth --proxy"
+            # a header's name is shown, and the secret may happen to be part of it (text='If-NonE-MATCH',
+            # secret='If-Non'): only a secret that is not also in the shown text can be told echoed
+            if secret.strip() not in text and secret.strip() not in "--header --auth --proxy":
+                assert secret.strip() not in str(exc)
             assert "\n" not in str(exc)
 
 
