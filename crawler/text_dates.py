@@ -76,7 +76,7 @@ def parse_date(raw: str | None, language: str | None = None) -> datetime | None:
             value = None
         if value is None and re.search(r"\d{4}", raw) and len(raw) < 60:
             # 07/03/2024 is 7 March but for English (US) pages; 07.03.2024 is 7 March anywhere
-            dayfirst = language != "en" if language else bool(_DOTTED_DATE.search(raw))
+            dayfirst = bool(_DOTTED_DATE.search(raw)) or (bool(language) and language != "en")
             try:
                 # a missing year is not taken from today ("Apr 042013" read as this April at
                 # 04:20:13): it stays year 1, which falls before _EARLIEST

@@ -141,6 +141,7 @@ def test_parse_date(raw, expected):
         ("il y a 3 heures", "fr", None),
         # dotted numeric dates are day first, also on a page that gives no language
         ("02.11.2021", None, datetime(2021, 11, 2, tzinfo=UTC)),
+        ("02.11.2021", "en", datetime(2021, 11, 2, tzinfo=UTC)),
         ("12.10.2015, 19:16 Uhr", "de", datetime(2015, 10, 12, 19, 16, tzinfo=UTC)),
         ("07/03/2024", None, datetime(2024, 7, 3, tzinfo=UTC)),  # slashes without a language: as dateutil reads them
     ],
