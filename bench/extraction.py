@@ -146,11 +146,17 @@ def main(argv: list[str] | None = None) -> int:
     sets = {"aeb": (load_aeb, lambda truths: (lambda text, k: aeb_counts(text, truths[k])), aeb_score, AEB_FLOOR),
             "trafeval": (load_trafeval, lambda truths: (lambda text, k: trafeval_counts(text, truths[k])),
                          trafeval_score, TRAFEVAL_FLOOR)}
+    loaded = {}  # each set read once: the warm-up of one set uses the other's pages
+
+    def load(name):
+        if name not in loaded:
+            loaded[name] = sets[name][0]()
+        return loaded[name]
+
     for name in args.sets.split(","):
-        loader, make_counts, scorer, floor = sets[name]
-        other = next(n for n in sets if n != name)
-        warm_up(sets[other][0]()[0][:WARM_UP])
-        pages, truths = loader()
+        _, make_counts, scorer, floor = sets[name]
+        warm_up(load(next(n for n in sets if n != name))[0][:WARM_UP])
+        pages, truths = load(name)
         pages = [p for p in pages if (not args.only or split_of(p.id) == args.only)
                  and (not args.metadata_only or p.id in truth.get(name, {}))]
         outputs, seconds = run_set(pages, args.repeat)
