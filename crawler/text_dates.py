@@ -15,6 +15,7 @@ from datetime import UTC, datetime, time, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 from dateutil import parser as dateutil_parser
+from dateutil import tz as dateutil_tz
 from htmldate import find_date
 from lxml import etree
 from lxml.html import HtmlElement
@@ -42,6 +43,11 @@ _ZONES = {  # abbreviations seen in bylines ("Nov. 12, 2024 6:30 p.m. EST")
         ("EST", -5), ("EDT", -4), ("CST", -6), ("CDT", -5), ("MST", -7), ("MDT", -6), ("PST", -8), ("PDT", -7),
     )
 }  # fmt: skip
+# Region names without a fixed offset: their zone gives the offset of the date's season
+_REGIONS = {"ET": "America/New_York", "CT": "America/Chicago", "MT": "America/Denver", "PT": "America/Los_Angeles",
+            "UK": "Europe/London"}
+# "GMT+2" on a page means two hours ahead of UTC; dateutil reads it the POSIX way, behind
+_NAMED_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d\d))?\b")
 _EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 _WIDEST_OFFSET = timedelta(hours=14)  # UTC-12 .. UTC+14
 # <time>, itemprop=datePublished, or a class that says date, published or timestamp. Tested on the
@@ -57,6 +63,22 @@ _DATELINE_LABEL = re.compile(
     r"^(?:publié|mis en ligne|posted|published|veröffentlicht|publicado|pubblicato|le|am|on|el|il)\b"
     r"\s*(?:le|am|on|el|il)?\s*:?\s*",
     re.I)
+
+
+def _zone(name: str | None, offset: int | None):
+    """dateutil's tzinfos: the zone of an abbreviation we know, else the offset as written, else
+    none (the date is then taken as UTC). Never the machine's own zone, which dateutil would pick
+    for a name in time.tzname, and no warning for a name nobody defined ("TU", "AM")."""
+    if name in _ZONES:
+        return _ZONES[name]
+    if name in _REGIONS:
+        return dateutil_tz.gettz(_REGIONS[name])
+    return timezone(timedelta(seconds=offset)) if offset is not None else None
+
+
+def _plain_offset(match: re.Match) -> str:
+    sign, hours, minutes = match.groups()
+    return f"{sign}{int(hours):02d}:{minutes or '00'}"
 
 
 def parse_date(raw: str | None, language: str | None = None) -> datetime | None:
@@ -80,7 +102,8 @@ def parse_date(raw: str | None, language: str | None = None) -> datetime | None:
             try:
                 # a missing year is not taken from today ("Apr 042013" read as this April at
                 # 04:20:13): it stays year 1, which falls before _EARLIEST
-                value = dateutil_parser.parse(raw, tzinfos=_ZONES, dayfirst=dayfirst, default=_NO_DEFAULT)
+                value = dateutil_parser.parse(_NAMED_OFFSET.sub(_plain_offset, raw), tzinfos=_zone,
+                                              dayfirst=dayfirst, default=_NO_DEFAULT)
             except (ValueError, OverflowError, TypeError):
                 value = None
         if value is None and language and len(raw) < 80 and re.search(r"\d", raw):

@@ -159,3 +159,41 @@ def test_byline_date_not_used_when_feed_gives_one():
     body = '<p class="date">Published November 18, 2019</p>'
     feed = datetime(2019, 11, 19, 7, tzinfo=UTC)
     assert extract(page(body=body), "https://example.com/a", feed_date=feed).published == feed
+
+
+def _hours(n: float) -> timezone:
+    return timezone(timedelta(hours=n))
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # an offset written after GMT or UTC is ahead of UTC when positive, as readers mean it
+        ("Nov 12, 2024 10:00 GMT+2", datetime(2024, 11, 12, 10, tzinfo=_hours(2))),
+        ("Nov 12, 2024 10:00 UTC-05:00", datetime(2024, 11, 12, 10, tzinfo=_hours(-5))),
+        # region names take their zone's offset in the date's season
+        ("Nov. 12, 2024 6:30 p.m. ET", datetime(2024, 11, 12, 23, 30, tzinfo=UTC)),
+        ("July 3, 2024 10:00 UK", datetime(2024, 7, 3, 9, tzinfo=UTC)),
+        ("12 Nov 2024 10:00 EST", datetime(2024, 11, 12, 15, tzinfo=UTC)),
+        # a name nobody defined: the time as written, in UTC
+        ("March 3, 2024 10:00 XYZT", datetime(2024, 3, 3, 10, tzinfo=UTC)),
+    ],
+)
+def test_parse_date_zones(raw, expected):
+    assert parse_date(raw) == expected
+
+
+def test_unknown_zone_name_warns_nothing_and_ignores_the_machines_zone(monkeypatch):
+    import time
+    import warnings
+
+    monkeypatch.setenv("TZ", "NZST-12")  # a machine whose own zone is named NZST
+    time.tzset()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            parsed = parse_date("March 3, 2024 10:00 NZST")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert parsed == datetime(2024, 3, 3, 10, tzinfo=UTC)
