@@ -16,17 +16,27 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, Callable
+from dataclasses import replace
+from typing import Any, Callable, NamedTuple
 
 from pebble import ProcessExpired, ProcessPool
 from twisted.internet.defer import Deferred
 
 from archive.dedup import BandKeys
-from crawler.extract import extract
+from archive.text import line_fingerprint
+from crawler.extract import Article, extract
 
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_MEMORY_MB = 2048
 DEFAULT_MAX_TASKS = 2000
+
+
+class Prepared(NamedTuple):
+    """An extracted page made ready for the archive (ready_for_archive)."""
+
+    article: Article
+    lines: dict[int, str]
+    band_keys: BandKeys
 
 
 class ExtractionFailed(Exception):
@@ -50,11 +60,25 @@ def extract_page(body: bytes, url: str, kwargs: dict[str, Any]):
     return extract(body, url, **kwargs)
 
 
-def extract_page_with_keys(body: bytes, url: str, kwargs: dict[str, Any]):
-    """The extractor, and the text's near-duplicate band keys (MinHash is CPU work too: done
-    here, not in the archive writer's thread of the crawler)."""
-    article = extract(body, url, **kwargs)
-    return article, BandKeys.of(article.text)
+def ready_for_archive(article: Article, furniture: frozenset[int] | None) -> Prepared:
+    """The article without its site's known ``furniture`` (line fingerprints; None: the crawl
+    learns none), its lines before that (for learning, keyed by fingerprint), and the
+    near-duplicate band keys of its text as archived. Fingerprints and MinHash are CPU work: a
+    crawl does them in the worker, beside the extraction, not on the reactor or writer thread."""
+    lines: dict[int, str] = {}
+    if furniture is not None and not article.blocked:
+        text = article.text.splitlines()
+        prints = [line_fingerprint(line) for line in text]
+        for fp, line in zip(prints, text):
+            lines.setdefault(fp, line)  # a repeated line: its first wording
+        if furniture.intersection(prints):
+            article = replace(article, text="\n".join(line for line, fp in zip(text, prints) if fp not in furniture))
+    return Prepared(article, lines, BandKeys.of(article.text))
+
+
+def extract_for_archive(body: bytes, url: str, kwargs: dict[str, Any], furniture: frozenset[int] | None) -> Prepared:
+    """What a crawl's worker runs: the extractor, then ready_for_archive."""
+    return ready_for_archive(extract(body, url, **kwargs), furniture)
 
 
 class ExtractionPool:
@@ -78,12 +102,20 @@ class ExtractionPool:
                    memory_mb=settings.getint("NEWSARCHIVE_EXTRACT_MEMORY_MB", DEFAULT_MEMORY_MB) or None,
                    max_tasks=settings.getint("NEWSARCHIVE_EXTRACT_MAX_TASKS", DEFAULT_MAX_TASKS))
 
-    def extract(self, body: bytes, url: str, *, with_keys: bool = False, **kwargs) -> Deferred:
-        """A Deferred firing with the page's Article (with ``with_keys``: (Article, BandKeys)),
-        or failing with ExtractionFailed."""
+    def extract(self, body: bytes, url: str, **kwargs) -> Deferred:
+        """A Deferred firing with the page's Article, or failing with ExtractionFailed."""
+        return self._deferred(self.function, (body, url, kwargs))
+
+    def extract_for_archive(self, body: bytes, url: str, furniture: frozenset[int] | None, **kwargs) -> Deferred:
+        """A Deferred firing with the page's Prepared article (extract_for_archive), or failing
+        with ExtractionFailed. A pool made with another function gives that function's result."""
+        if self.function is not extract_page:
+            return self.extract(body, url, **kwargs)
+        return self._deferred(extract_for_archive, (body, url, kwargs, furniture))
+
+    def _deferred(self, function: Callable, args: tuple) -> Deferred:
         result: Deferred = Deferred()
-        function = extract_page_with_keys if with_keys and self.function is extract_page else self.function
-        future = self._pool.schedule(function, args=(body, url, kwargs), timeout=self.timeout)
+        future = self._pool.schedule(function, args=args, timeout=self.timeout)
 
         def done(future) -> None:  # in the pool's thread: hand the outcome to the reactor thread
             try:

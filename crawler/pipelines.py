@@ -10,7 +10,8 @@ Rejected items raise named DropItem subclasses, so Scrapy's stats count drops pe
 also written with the batch (the frontier counts a failed attempt; a block adds a blocked fetch).
 
 Learned furniture (archive/furniture.py): the page is extracted once without it, its lines are
-kept for learning, and the site's known furniture is removed by fingerprint. The batch counts
+kept for learning, and the site's known furniture is removed by fingerprint, in the extraction
+worker, which then computes the near-duplicate keys of the text as archived. The batch counts
 the lines of its new pages and returns the lines that became furniture; the site's older
 articles holding them are then re-cleaned (archive/reclean.py), in the writer thread, with the
 extraction pool doing the extracting.
@@ -19,7 +20,6 @@ extraction pool doing the extracting.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -31,12 +31,13 @@ from archive.db import Database, first_line
 from archive.reclean import reclean
 from archive.store import ArticleFields, Outcome, Page
 from archive.text import line_fingerprint
+from archive.urls import site_of
 from crawler.archive_io import archive_io_for
 from crawler.archive_link import database_for, run_id_for
 from crawler.batch_writer import BatchWriter
 from crawler.claim_returns import ClaimReturns
 from crawler.extract import Article, extract
-from crawler.extraction_pool import ExtractionFailed, ExtractionPool
+from crawler.extraction_pool import ExtractionFailed, ExtractionPool, Prepared, extract_for_archive, ready_for_archive
 from crawler.site_selectors import site_drop_selectors
 from crawler.stored_pages import stored_page_text
 
@@ -89,17 +90,6 @@ class SiteFurniture:
         with self.db.session() as session:
             self._sets[site] = furniture.furniture_fingerprints(session, site)
         self._uses[site] = 0
-
-    def clean(self, article: Article) -> tuple[Article, dict[int, str]]:
-        """The article without the site's known furniture, and its full lines (for learning)."""
-        lines: dict[int, str] = {}
-        for line in article.text.splitlines():
-            lines.setdefault(line_fingerprint(line), line)
-        known = self.fingerprints(article.site) if lines else frozenset()
-        if not known.intersection(lines):
-            return article, lines
-        kept = [line for line in article.text.splitlines() if line_fingerprint(line) not in known]
-        return replace(article, text="\n".join(kept)), lines
 
     def learned(self, batch: SavedBatch) -> None:
         """After a batch (in the writer thread): re-clean each site's articles holding its new lines."""
@@ -161,22 +151,22 @@ class ExtractPipeline:
         url = item.get("final_url") or item["url"]
         options = {"encoding": item.get("encoding"), "feed_date": item.get("feed_date"),
                    "drop_selectors": tuple(item.get("drop_selectors") or ())}
+        # the site's known furniture goes to the worker, which removes it (pipelines doc)
+        known = self.furniture.fingerprints(site_of(url)) if self.learning else None
         try:
             if self.pool is None:
-                article, keys = extract(item["body"], url, **options), None
+                prepared = extract_for_archive(item["body"], url, options, known)
             else:
-                extracted = await maybe_deferred_to_future(self.pool.extract(item["body"], url, with_keys=True,
-                                                                             **options))
-                article, keys = extracted if isinstance(extracted, tuple) else (extracted, None)
+                prepared = await maybe_deferred_to_future(self.pool.extract_for_archive(item["body"], url, known,
+                                                                                        **options))
+                if not isinstance(prepared, Prepared):  # a pool running another function (tests)
+                    prepared = ready_for_archive(prepared, known)
         except ExtractionFailed as exc:
             self.crawler.stats.inc_value(f"newsarchive/extraction_failed/{exc.reason}")
             logger.warning("extraction of %s abandoned: %s", url, exc)
             item["extraction_error"] = str(exc)
             return item
-        lines: dict[int, str] = {}
-        if self.learning and not article.blocked:
-            article, lines = self.furniture.clean(article)
-        item["article"], item["lines"], item["band_keys"] = article, lines, keys
+        item["article"], item["lines"], item["band_keys"] = prepared
         return item
 
 

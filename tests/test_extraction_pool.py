@@ -75,3 +75,30 @@ def test_workers_are_recycled_after_max_tasks(pool_of):
     pool = pool_of(pool_targets.echo, max_tasks=3)
     pids = {value[2] for ok, value in settled(pool, range(1, 31)) if ok}
     assert len(pids) >= 30 // 3 // 2  # at most 3 pages per worker process
+
+
+_PAGE = ("<html lang='fr'><head><title>Un titre</title></head><body><article><h1>Un titre</h1>"
+         + "".join(f"<p>Paragraphe numéro {n}, assez long pour être gardé par l'extracteur, avec des mots.</p>"
+                   for n in range(8))
+         + "<p>La rédaction de la vallée remercie les habitants qui ont répondu à ses questions ce matin.</p>"
+         + "</article></body></html>").encode()
+
+
+def test_a_crawl_worker_removes_known_furniture_and_keys_the_text_as_archived(pool_of):
+    from archive.dedup import BandKeys, keys_for
+    from archive.text import line_fingerprint, normalize_text
+    from crawler.extraction_pool import Prepared, extract_page
+
+    sign_off = "La rédaction de la vallée remercie les habitants qui ont répondu à ses questions ce matin."
+    pool = pool_of(extract_page)
+    url = "https://news.example/2024/11/12/un-titre/"
+    article, lines, keys = run(lambda: pool.extract_for_archive(_PAGE, url, frozenset({line_fingerprint(sign_off)})))
+    assert sign_off not in article.text and "Paragraphe numéro 7" in article.text
+    assert sign_off in lines.values() and len(lines) == 9  # every line of the page, for learning
+    assert lines[line_fingerprint("Paragraphe numéro 3, assez long pour être gardé par l'extracteur, avec des mots.")]
+    # the keys are the archived text's: the writer uses them instead of computing its own
+    assert keys == BandKeys.of(article.text)
+    assert keys_for(article.text, normalize_text(article.text), keys) == list(keys.keys) and keys.keys
+
+    unlearned = run(lambda: pool.extract_for_archive(_PAGE, url, None))
+    assert isinstance(unlearned, Prepared) and sign_off in unlearned.article.text and unlearned.lines == {}
