@@ -27,7 +27,7 @@ from archive.lookup import find_article
 from archive.models import Alias, Article, RawPage, Revision, utcnow
 from archive.rawpages import compressors_for
 from archive.revisits import schedule_next_revisit
-from archive.text import normalize_text, text_hash
+from archive.text import normalize_text, normalized_hash
 from archive.urls import MAX_URL_LENGTH, InvalidURL, clean_url, site_of
 
 SAVE_ATTEMPTS = 3
@@ -140,10 +140,11 @@ def save_in(session: Session, page: Page, fields: ArticleFields, *, source_id: i
     ``known_new``: the caller has just looked its URLs up and found none archived (a writer that
     raced it there hits the unique constraints: the caller's retry then looks again)."""
     canonical = canonical_url_for(page, fields)
-    digest = text_hash(fields.text)
+    body = normalize_text(fields.text)
+    digest = normalized_hash(body)
     article = None if known_new else find_article(session, canonical) or find_article(session, page.url)
     if article is None:
-        return _save_new(session, page, fields, canonical, digest, source_id, stored)
+        return _save_new(session, page, fields, body, canonical, digest, source_id, stored)
 
     _add_aliases(session, article, page)
     article.last_seen = page.fetched_at
@@ -154,7 +155,7 @@ def save_in(session: Session, page: Page, fields: ArticleFields, *, source_id: i
 
     raw = _store_raw(session, page, stored)
     _update_metadata(article, fields)
-    revision = add_revision(session, article, text=fields.text, title=fields.title, raw_page=raw,
+    revision = add_revision(session, article, text=body, title=fields.title, raw_page=raw,
                             fetched_at=page.fetched_at)
     return Saved(Outcome.REVISION, article.id, article.canonical_url, revision.number)
 
@@ -175,7 +176,7 @@ def add_revision(session: Session, article: Article, *, text: str, title: str | 
     body = normalize_text(text)
     title = clip(title, MAX_TITLE_CHARS)
     revision = Revision(article=article, number=article.revision_count + 1, fetched_at=fetched_at or utcnow(),
-                        title=title, text=body, text_hash=text_hash(body))
+                        title=title, text=body, text_hash=normalized_hash(body))
     if raw_page is not None:
         revision.raw_page = raw_page
     else:
@@ -190,8 +191,7 @@ def add_revision(session: Session, article: Article, *, text: str, title: str | 
     return revision
 
 
-def _save_new(session, page, fields, canonical, digest, source_id, stored) -> Saved:
-    body = normalize_text(fields.text)
+def _save_new(session, page, fields, body, canonical, digest, source_id, stored) -> Saved:
     keys = dedup.keys_for(fields.text, body, fields.band_keys)
     original = dedup.find_original(session, digest) or dedup.find_near_original(session, body, keys=keys)
     article = Article(

@@ -28,7 +28,12 @@ def normalize_text(text: str) -> str:
 
 def text_hash(text: str) -> str:
     """SHA-256 of the normalized text: equal for texts that differ only as normalize_text ignores."""
-    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
+    return normalized_hash(normalize_text(text))
+
+
+def normalized_hash(body: str) -> str:
+    """text_hash of a text already normalized (normalize_text's output)."""
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 def _is_edge_noise(char: str) -> bool:

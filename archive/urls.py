@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import unquote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 import idna
@@ -144,6 +145,7 @@ def is_tracking_param(name: str, value: str = "") -> bool:
                for found in COURLAN_TRACKERS.finditer(name))
 
 
+@lru_cache(maxsize=8192)  # a batch asks for an item's canonical URL several times; crawls repeat URLs
 def clean_url(url: str) -> str:
     """The canonical form of an article URL: w3lib's canonicalize_url (query sorted, percent-
     encoding normalized, dot segments resolved, fragment removed), then tracking parameters and
