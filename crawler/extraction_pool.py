@@ -8,7 +8,8 @@ replaced; one that exceeds ``memory_mb`` of address space fails that page with M
 every worker is recycled after ``max_tasks`` pages, so memory stays flat over months.
 
 Workers are started by a fork server (never forked from the crawler, whose threads and reactor
-must not be copied), with the extractor preloaded so a recycled worker starts at once.
+must not be copied), which has loaded the extractor and its data (crawler/extraction_warmup.py),
+so a worker, also one recycled, starts warm.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class ExtractionPool:
         self.function = function
         self.processes = processes or os.cpu_count() or 1
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["crawler.extract"])
+        context.set_forkserver_preload(["crawler.extraction_warmup"])
         self._pool = ProcessPool(max_workers=self.processes, max_tasks=max_tasks, initializer=_limit_memory,
                                  initargs=(memory_mb,), context=context)
 

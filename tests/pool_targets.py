@@ -21,3 +21,13 @@ def crash(body: bytes, url: str, kwargs: dict) -> None:
 
 def hog(body: bytes, url: str, kwargs: dict) -> int:
     return len(bytearray(8 * 1024**3))  # more memory than the limit allows
+
+
+def warmth(body: bytes, url: str, kwargs: dict) -> tuple[bool, bool, bool]:
+    """What a worker has loaded before its first page: the worker's code, the language
+    identifier's model and dateparser."""
+    import sys
+
+    from py3langid import langid
+
+    return "crawler.extraction_pool" in sys.modules, langid.IDENTIFIER is not None, "dateparser" in sys.modules

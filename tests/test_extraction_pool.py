@@ -77,6 +77,14 @@ def test_workers_are_recycled_after_max_tasks(pool_of):
     assert len(pids) >= 30 // 3 // 2  # at most 3 pages per worker process
 
 
+def test_workers_start_warm_from_the_fork_server(pool_of):
+    # each worker's first page finds the extractor's lazily loaded data already there (loaded
+    # once, in the fork server), instead of paying for it on the page
+    pool = pool_of(pool_targets.warmth)
+    firsts = settled(pool, [1, 2])
+    assert [value for _, value in firsts] == [(True, True, True)] * 2
+
+
 _PAGE = ("<html lang='fr'><head><title>Un titre</title></head><body><article><h1>Un titre</h1>"
          + "".join(f"<p>Paragraphe numéro {n}, assez long pour être gardé par l'extracteur, avec des mots.</p>"
                    for n in range(8))
