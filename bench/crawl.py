@@ -1,7 +1,7 @@
 """Crawl throughput on a realistic loopback news site: ours against the naive design and what the
 CPU allows, in one run.
 
-Usage: .venv/bin/python -m bench.crawl [--pages 1200] [--db-dir DIR]
+Usage: .venv/bin/python -m bench.crawl [--pages 1200] [--rounds 1] [--db-dir DIR]
 
 1. ours: `newsarchive crawl` of the site's feed into a fresh SQLite archive, politeness lifted
    (no delay, no AutoThrottle, 32 concurrent requests): pages archived per second.
@@ -69,23 +69,25 @@ def timed(argv: list[str], rss: list[float] | None = None, name: str | None = No
         if proc.returncode not in (0, 1):
             err.seek(0)
             sys.exit(f"{argv[:4]} failed:\n{err.read().decode(errors='replace')[-3000:]}")
-    if name:  # the last look at the whole tree (up to 1 s early), or what was waited for
-        CPU[name] = max(seen_cpu, children_cpu() - cpu)
+    if name:  # the last look at the whole tree (up to 1 s early), or what was waited for; the
+        # least of the rounds (what the design needs, the rest is other tenants' noise)
+        CPU[name] = min(CPU.get(name, float("inf")), max(seen_cpu, children_cpu() - cpu))
     return time.monotonic() - started
 
 
-def ours(feed: str, folder: Path) -> tuple[float, int]:
-    db = folder / "ours.db"
+def ours(feed: str, folder: Path, round_: int = 0) -> tuple[float, int]:
+    db = folder / f"ours-{round_}.db"
     subprocess.run([sys.executable, "-m", "newsarchive", "--db", str(db), "sources", "add", feed], env=ENV,
                    check=True, capture_output=True)
-    seconds = timed([sys.executable, "-m", "newsarchive", "--db", str(db), "crawl", *LIFTED], RSS_SAMPLES, "ours")
+    seconds = timed([sys.executable, "-m", "newsarchive", "--db", str(db), "crawl", *LIFTED],
+                    RSS_SAMPLES if round_ == 0 else None, "ours")
     with sqlite3.connect(db) as conn:
         return seconds, conn.execute("SELECT count(*) FROM articles").fetchone()[0]
 
 
-def naive(feed: str, folder: Path, extractor: str = "trafilatura") -> tuple[float, int]:
+def naive(feed: str, folder: Path, extractor: str = "trafilatura", round_: int = 0) -> tuple[float, int]:
     name = "naive" if extractor == "trafilatura" else f"naive-{extractor}"
-    db = folder / f"{name}.db"
+    db = folder / f"{name}-{round_}.db"
     seconds = timed([sys.executable, "-m", "scrapy", "runspider", str(ROOT / "bench" / "naive_spider.py"),
                      "-a", f"feed={feed}", "-a", f"db={db}", "-a", f"extractor={extractor}",
                      "-s", "ROBOTSTXT_OBEY=True", *LIFTED], name=name)
@@ -107,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8764)
     parser.add_argument("--db-dir", type=Path, default=None, help="where the archives go (default: a temp dir)")
     parser.add_argument("--only-ours", action="store_true", help="skip the naive spider (a long memory run)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the designs in turn this many times and keep each one's best (a noisy machine)")
     parser.add_argument("--near-copies", action="store_true",
                         help="copies differ by one paragraph only (near-duplicates: dedup and furniture work)")
     args = parser.parse_args(argv)
@@ -117,16 +121,24 @@ def main(argv: list[str] | None = None) -> int:
         site = Served(root, args.port)
         try:
             feed = write_feed(root, site.base, paths)
-            ours_s, ours_n = ours(feed, folder)
-            naive_s, naive_n = naive(feed, folder) if not args.only_ours else (ours_s, ours_n)
-            same_s, same_n = naive(feed, folder, "newsarchive") if not args.only_ours else (ours_s, ours_n)
+            runs: dict[str, list[tuple[float, int]]] = {"ours": [], "naive": [], "same": []}
+            for round_ in range(max(1, args.rounds)):  # in turn: a noisy spell hits every design alike
+                runs["ours"].append(ours(feed, folder, round_))
+                if not args.only_ours:
+                    runs["naive"].append(naive(feed, folder, round_=round_))
+                    runs["same"].append(naive(feed, folder, "newsarchive", round_))
         finally:
             site.close()
-        per_core = raw(root, paths[:300], site.base)
+        per_core = max(raw(root, paths[:300], site.base) for _ in range(max(1, args.rounds)))
+    best = {name: max(found, key=lambda run: run[1] / run[0]) for name, found in runs.items() if found}
+    ours_s, ours_n = best["ours"]
+    naive_s, naive_n = best.get("naive", best["ours"])
+    same_s, same_n = best.get("same", best["ours"])
     cores = os.cpu_count() or 1
     ours_rate, naive_rate, same_rate = ours_n / ours_s, naive_n / naive_s, same_n / same_s
     kind = "near-copies of" if args.near_copies else "unique pages made from"
-    print(f"site: {args.pages} {kind} the Zyte benchmark's 181, on loopback; {cores} cores")
+    print(f"site: {args.pages} {kind} the Zyte benchmark's 181, on loopback; {cores} cores; "
+          f"best of {max(1, args.rounds)} round(s)")
     print(f"ours              {ours_rate:6.1f} pages/s  ({ours_n} archived in {ours_s:.1f} s, process start included)")
     if args.only_ours:
         CPU["naive"] = CPU["naive-newsarchive"] = CPU["ours"]
