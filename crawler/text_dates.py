@@ -35,7 +35,10 @@ _URL_DATE = re.compile(
     re.I,
 )
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
-_RFC2822 = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\b")
+# RFC 2822 exactly, for the email parser, which reads nothing else right: it takes "PM" for a zone
+# and drops "+05:30" or "CET" for UTC; everything else goes to dateutil
+_RFC2822 = re.compile(r"(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d\d:\d\d(?::\d\d)?"
+                      r"\s+(?:[+-]\d{4}|GMT|UTC?|Z|[ECMP][SD]T)")
 _ZONES = {  # abbreviations seen in bylines ("Nov. 12, 2024 6:30 p.m. EST")
     name: offset * 3600
     for name, offset in (
@@ -48,6 +51,8 @@ _REGIONS = {"ET": "America/New_York", "CT": "America/Chicago", "MT": "America/De
             "UK": "Europe/London"}
 # "GMT+2" on a page means two hours ahead of UTC; dateutil reads it the POSIX way, behind
 _NAMED_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])\s*(\d{1,2})(?::?(\d\d))?\b")
+# a zone in brackets ("10:30 AM (UTC +5:30)", "18:40 (MEZ)"), which no parser reads inside them
+_BRACKETED_ZONE = re.compile(r"\(\s*((?:GMT|UTC)?\s*[+-]\s*\d{1,2}(?::?\d\d)?|[A-Z]{1,5})\s*\)")
 _EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 _WIDEST_OFFSET = timedelta(hours=14)  # UTC-12 .. UTC+14
 # <time>, itemprop=datePublished, or a class that says date, published or timestamp. Tested on the
@@ -92,8 +97,10 @@ def parse_date(raw: str | None, language: str | None = None) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", raw) else raw)
     except ValueError:
+        # before any parser: the email parser would take "UTC+05:30" as UTC, dateutil "GMT+2" as behind
+        raw = _NAMED_OFFSET.sub(_plain_offset, _BRACKETED_ZONE.sub(r"\1", raw))
         try:
-            value = parsedate_to_datetime(raw) if _RFC2822.match(raw) else None
+            value = parsedate_to_datetime(raw) if _RFC2822.fullmatch(raw) else None
         except (TypeError, ValueError, IndexError):
             value = None
         if value is None and re.search(r"\d{4}", raw) and len(raw) < 60:
@@ -102,7 +109,7 @@ def parse_date(raw: str | None, language: str | None = None) -> datetime | None:
             try:
                 # a missing year is not taken from today ("Apr 042013" read as this April at
                 # 04:20:13): it stays year 1, which falls before _EARLIEST
-                value = dateutil_parser.parse(_NAMED_OFFSET.sub(_plain_offset, raw), tzinfos=_zone,
+                value = dateutil_parser.parse(raw, tzinfos=_zone,
                                               dayfirst=dayfirst, default=_NO_DEFAULT)
             except (ValueError, OverflowError, TypeError):
                 value = None

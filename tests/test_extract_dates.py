@@ -177,6 +177,15 @@ def _hours(n: float) -> timezone:
         ("12 Nov 2024 10:00 EST", datetime(2024, 11, 12, 15, tzinfo=UTC)),
         # a name nobody defined: the time as written, in UTC
         ("March 3, 2024 10:00 XYZT", datetime(2024, 3, 3, 10, tzinfo=UTC)),
+
+        # a date that starts like an email's but is not one: its PM and its zone are read too
+        ("12 Nov 2024 10:30 PM", datetime(2024, 11, 12, 22, 30, tzinfo=UTC)),
+        ("12 Nov 2024 10:30 PM CET", datetime(2024, 11, 12, 22, 30, tzinfo=_hours(1))),
+        ("12 Nov 2024 10:30 UTC+05:30", datetime(2024, 11, 12, 10, 30, tzinfo=_hours(5.5))),
+        ("Tue, 12 Nov 2024 10:30:00 +0530", datetime(2024, 11, 12, 10, 30, tzinfo=_hours(5.5))),
+        # a zone in brackets
+        ("12 Nov 2024, 10:30 AM (UTC +5:30)", datetime(2024, 11, 12, 10, 30, tzinfo=_hours(5.5))),
+        ("12.11.2024 18:40 (MEZ)", datetime(2024, 11, 12, 18, 40, tzinfo=_hours(1))),
     ],
 )
 def test_parse_date_zones(raw, expected):
