@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
@@ -51,6 +52,7 @@ class PageSignals:
     lead: str | None = None  # og:description / description
 
 
+@lru_cache(maxsize=16384)  # a page's menus repeat their links, and each link is asked about twice
 def is_internal_link(href: str | None, host: str, path: str) -> bool:
     """Whether an href leads to another page of the same host (cheap: no URL joining)."""
     href = (href or "").strip()
