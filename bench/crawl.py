@@ -12,9 +12,9 @@ Usage: .venv/bin/python -m bench.crawl [--pages 1200] [--rounds 1] [--db-dir DIR
 4. raw trafilatura: `trafilatura.extract` over the same pages in one process: pages/s per core,
    times the machine's cores (what extraction alone could do with every core busy).
 
-Prints pages/s of each and the ratios ours/naive (goal >= 1.6), ours/(naive with our extractor) and
-ours/(raw x cores) (goal >= 0.6),
-and our crawl's resident memory early and late in the crawl (flat over ``--pages 20000``).
+Prints pages/s of each; the ratios ours/naive (goal >= 1.6), ours/(naive with our extractor) and
+ours/(raw x cores) (goal >= 0.6); and our crawl's resident memory early and late in the crawl
+(flat over ``--pages 20000``).
 """
 
 from __future__ import annotations

@@ -177,7 +177,6 @@ def _hours(n: float) -> timezone:
         ("12 Nov 2024 10:00 EST", datetime(2024, 11, 12, 15, tzinfo=UTC)),
         # a name nobody defined: the time as written, in UTC
         ("March 3, 2024 10:00 XYZT", datetime(2024, 3, 3, 10, tzinfo=UTC)),
-
         # a date that starts like an email's but is not one: its PM and its zone are read too
         ("12 Nov 2024 10:30 PM", datetime(2024, 11, 12, 22, 30, tzinfo=UTC)),
         ("12 Nov 2024 10:30 PM CET", datetime(2024, 11, 12, 22, 30, tzinfo=_hours(1))),
