@@ -1,9 +1,10 @@
 """Downloader and spider middlewares: the SSRF guard's request checks, archive failures as errors,
-the requests of polls the long-running engine cancelled."""
+the requests of polls over their time limit."""
 
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
@@ -12,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from twisted.internet.threads import deferToThread
 
 from archive.db import first_line
+from archive.polling import Severity
 from archive.urls import InvalidURL, host_of
 from crawler import resolver
 from crawler.netguard import (
@@ -21,6 +23,7 @@ from crawler.netguard import (
     check_resolved,
     private_networks_allowed,
 )
+from crawler.polls import FailedPoll
 
 logger = logging.getLogger(__name__)
 
@@ -104,10 +107,30 @@ class ArchiveFailures:
 
 
 POLL_META = "newsarchive_poll"  # request.meta: the source id of the poll a request belongs to
+# request.meta of a worker's poll (crawler/queue/middlewares.py PollOrders): {"deadline": epoch
+# seconds, "seconds": the limit}. Wall-clock time, since any worker of the queue may fetch it.
+POLL_DEADLINE_META = "newsarchive_poll_deadline"
+
+
+def poll_deadline(seconds: float) -> dict[str, float]:
+    """The POLL_DEADLINE_META of a poll that starts now with a limit of ``seconds``."""
+    return {"deadline": time.time() + seconds, "seconds": seconds}
+
+
+def _deadline(limit) -> tuple[float, float] | None:
+    """(deadline, seconds) of a POLL_DEADLINE_META; None when there is none or it is no such thing
+    (it may come from the shared queue)."""
+    try:
+        return float(limit["deadline"]), float(limit["seconds"])
+    except (TypeError, KeyError, ValueError):
+        return None
 
 
 class CancelledPolls:
-    """Downloader middleware: drops the requests of a poll the engine cancelled at its time limit."""
+    """Downloader middleware: drops the requests of a poll over its time limit, whether the engine
+    cancelled it (crawler/engine.py) or a worker's poll is past the deadline its order set. A
+    worker's poll past its deadline is recorded as a timed-out poll; one before it gets a download
+    timeout no longer than the time it has left, so its download cannot outlast the limit."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -123,4 +146,20 @@ class CancelledPolls:
             source_id = request.cb_kwargs.get("source_id")
         if engine is not None and source_id is not None and source_id in engine.cancelled:
             raise IgnoreRequest(f"the poll of source {source_id} was cancelled at its time limit")
+        limit = _deadline(request.meta.get(POLL_DEADLINE_META))
+        if limit is not None and request.meta.get(POLL_META) is not None:
+            deadline, seconds = limit
+            left = deadline - time.time()
+            if left <= 0:
+                self._timed_out(request.meta[POLL_META], seconds)
+                raise IgnoreRequest(f"the poll of source {source_id} ran past its time limit")
+            default = self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT")
+            request.meta["download_timeout"] = min(float(request.meta.get("download_timeout", default)), left)
         return None
+
+    def _timed_out(self, source_id: int, seconds: float) -> None:  # a worker's poll
+        logger.warning("source %d: poll ran over its time limit (%.0f s): cancelled", source_id, seconds)
+        self.crawler.stats.inc_value("newsarchive/poll_timeouts")
+        self.crawler.stats.inc_value("newsarchive/errors")
+        self.crawler.spider.record_poll(source_id, FailedPoll(f"poll timed out after {seconds:.0f} s",
+                                                              Severity.SOFT))

@@ -148,7 +148,8 @@ class Scheduler(EngineHost):
         try:
             polls = due.take_due(self.db, limit=self.config.max_workers, max_jitter=self.config.max_jitter)
             if polls and self.config.queue_url:
-                push_polls(self.config.queue_url, [(poll.source.id, poll.source.url) for poll in polls])
+                push_polls(self.config.queue_url, [(poll.source.id, poll.source.url) for poll in polls],
+                           timeout=self.config.run_timeout)
         except SQLAlchemyError as exc:
             logger.error("could not read the due polls: %s", first_line(exc))
         except QueueError as exc:

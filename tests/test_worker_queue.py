@@ -141,6 +141,68 @@ def test_a_running_worker_drops_forged_entries_and_goes_on(pg_url, queue, tmp_pa
         site.close()
 
 
+class FeedSpider(scrapy.Spider):
+    name = "engine"
+
+    def parse_feed(self, response, source_id):
+        return None
+
+    def feed_failed(self, failure):
+        return None
+
+
+def _last_error(db_url: str, url: str, timeout: float = 60) -> str:
+    engine = create_engine(db_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                error = conn.execute(text("SELECT last_error FROM sources WHERE url = :url"), {"url": url}).scalar()
+            if error:
+                return error
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+    raise AssertionError(f"no poll of {url} recorded")
+
+
+def _source_id(db_url: str, url: str) -> int:
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        source_id = conn.execute(text("SELECT id FROM sources WHERE url = :url"), {"url": url}).scalar_one()
+    engine.dispose()
+    return source_id
+
+
+def test_a_queued_poll_keeps_its_time_limit_in_a_worker(pg_url, queue, tmp_path):
+    """A poll order's limit (the scheduler's --timeout) holds in a worker: a feed that stalls is cut at
+    the limit and recorded as failed, not left to the download timeout (30 s here); a poll
+    request popped after its deadline is dropped unfetched and recorded as timed out."""
+    site = NewsSite(3, slow={"/feed.xml": 45})
+    stalled, late = site.feed_url, f"{site.base}/news/0/story-0.html"
+    worker = Worker(pg_url, queue, tmp_path / "worker.log")
+    try:
+        worker.wait_ready()
+        assert run_cli(pg_url, "sources", "add", stalled, late).returncode == 0
+        push_polls(queue.url, [(_source_id(pg_url, stalled), stalled)], queue.prefix, timeout=2)
+        error = _last_error(pg_url, stalled)
+        with site.lock:
+            assert site.hits["/feed.xml"] == 1 and site.answered["/feed.xml"] == 0  # cut while it stalls
+        assert "took longer than" in error, error
+
+        late_id = _source_id(pg_url, late)
+        poll = scrapy.Request(late, callback=FeedSpider().parse_feed, cb_kwargs={"source_id": late_id},
+                              dont_filter=True, meta={"newsarchive_poll": late_id, "newsarchive_poll_deadline":
+                                                      {"deadline": time.time() - 1, "seconds": 5}})
+        JsonPriorityQueue(queue.client, FeedSpider(), queue.requests_key, jsonrequests).push(poll)
+        assert _last_error(pg_url, late) == "poll timed out after 5 s"
+        assert site.hits["/news/0/story-0.html"] == 0
+        assert "Traceback" not in worker.text
+    finally:
+        worker.stop()
+        site.close()
+
+
 # -- the queue URL ----------------------------------------------------------------------------------
 
 def test_queue_urls_are_checked_and_their_passwords_never_shown(monkeypatch):

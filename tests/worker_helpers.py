@@ -39,13 +39,16 @@ def article_html(index: int, rng: random.Random) -> bytes:
 
 
 class NewsSite:
-    """``count`` articles on loopback; ``hits`` per path, ``times`` of every request (monotonic)."""
+    """``count`` articles on loopback; ``hits`` per path, ``times`` of every request (monotonic),
+    ``answered`` per path; ``slow``: paths answered only after that many seconds."""
 
-    def __init__(self, count: int, *, seed: int = 7):
+    def __init__(self, count: int, *, seed: int = 7, slow: dict[str, float] | None = None):
         rng = random.Random(seed)
         self.paths = [f"/news/{i // 50}/story-{i}.html" for i in range(count)]
         self.pages = {path: article_html(i, rng) for i, path in enumerate(self.paths)}
         self.hits: Counter[str] = Counter()
+        self.answered: Counter[str] = Counter()
+        self.slow = slow or {}
         self.times: list[tuple[float, str]] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -78,12 +81,15 @@ class NewsSite:
                     site.hits[self.path] += 1
                     site.times.append((time.monotonic(), self.path))
                 body = site.pages.get(self.path)
+                time.sleep(site.slow.get(self.path, 0))
                 self.send_response(200 if body is not None else 404)
                 kind = "application/rss+xml" if self.path.endswith(".xml") else "text/html; charset=utf-8"
                 self.send_header("Content-Type", kind if self.path != "/robots.txt" else "text/plain")
                 self.send_header("Content-Length", str(len(body or b"")))
                 self.end_headers()
                 self.wfile.write(body or b"")
+                with site.lock:
+                    site.answered[self.path] += 1
 
         return Handler
 

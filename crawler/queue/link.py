@@ -25,6 +25,7 @@ PREFIX_ENV = "NEWSARCHIVE_QUEUE_PREFIX"
 DEFAULT_PREFIX = "newsarchive"
 SCHEMES = ("redis://", "rediss://", "unix://")
 ORDER_META = "newsarchive_poll_order"  # request.meta of a poll order: the source id
+TIMEOUT_META = "newsarchive_poll_timeout"  # request.meta of a poll order: its time limit in seconds, if given
 CLAIM_META = "newsarchive_claimed_by"  # request.meta of an article fetch: who holds its frontier claim
 POLL_PRIORITY = 100  # polls before article fetches: a feed's new entries are found early
 
@@ -72,5 +73,8 @@ def connect(url: str, *, check: bool = False) -> redis.Redis:
     return client
 
 
-def order_request(source_id: int, url: str) -> scrapy.Request:
-    return scrapy.Request(url, meta={ORDER_META: source_id}, priority=POLL_PRIORITY, dont_filter=True)
+def order_request(source_id: int, url: str, timeout: float | None = None) -> scrapy.Request:
+    meta: dict[str, object] = {ORDER_META: source_id}
+    if timeout is not None:
+        meta[TIMEOUT_META] = timeout
+    return scrapy.Request(url, meta=meta, priority=POLL_PRIORITY, dont_filter=True)

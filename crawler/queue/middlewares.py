@@ -2,7 +2,9 @@
 
 * PollOrders: a poll order popped from the queue (crawler/queue/link.py) becomes the poll's real
   first request, made from the source as the archive has it now. It goes back through the queue,
-  so any worker may fetch it.
+  so any worker may fetch it. Its time limit starts now: the order's (the scheduler's
+  ``--timeout``), else NEWSARCHIVE_POLL_TIMEOUT; whichever worker fetches it drops it past that
+  and records a timed-out poll (crawler/middlewares.py CancelledPolls).
 * TakeClaims: the worker that pops an article request takes its frontier claim over from the one
   that queued it (the request says who: ``CLAIM_META``), so a live worker's claims are renewed
   (crawler/worker.py) and a dead one's expire, whether it died holding what it queued or what
@@ -20,8 +22,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from archive import frontier
 from archive.models import Source
 from crawler.items import requested_url
-from crawler.middlewares import POLL_META
-from crawler.queue.link import CLAIM_META, ORDER_META
+from crawler.middlewares import POLL_DEADLINE_META, POLL_META, poll_deadline
+from crawler.queue.link import CLAIM_META, ORDER_META, TIMEOUT_META
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +59,15 @@ class PollOrders(_WorkerOnly):
         if poll is None:
             raise IgnoreRequest(f"source {source_id} cannot be polled")
         poll.meta[POLL_META] = source_id
+        poll.meta[POLL_DEADLINE_META] = poll_deadline(self._time_limit(request.meta.get(TIMEOUT_META)))
         self.crawler.stats.inc_value("newsarchive/poll_orders")
         return poll
+
+    def _time_limit(self, ordered) -> float:
+        """The order's time limit (the scheduler's --timeout), else the worker's setting."""
+        if isinstance(ordered, (int, float)) and not isinstance(ordered, bool) and 0 < ordered < float("inf"):
+            return float(ordered)
+        return self.crawler.settings.getfloat("NEWSARCHIVE_POLL_TIMEOUT")
 
 
 def _source(db, source_id: int) -> Source | None:

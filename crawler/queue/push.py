@@ -13,14 +13,16 @@ from crawler.queue.link import QueueError, connect, mask, order_request, queue_k
 from crawler.queue.scheduler import JsonPriorityQueue
 
 
-def push_polls(url: str, sources: Iterable[tuple[int, str]], prefix: str | None = None) -> int:
-    """Queue a poll order per (source id, URL); how many were queued."""
+def push_polls(url: str, sources: Iterable[tuple[int, str]], prefix: str | None = None, *,
+               timeout: float | None = None) -> int:
+    """Queue a poll order per (source id, URL), with a time limit in seconds (None: the worker's
+    NEWSARCHIVE_POLL_TIMEOUT); how many were queued."""
     queue = JsonPriorityQueue(connect(url), SimpleNamespace(name="engine"), queue_keys(prefix).requests,
                               jsonrequests)
     count = 0
     try:
         for source_id, source_url in sources:
-            queue.push(order_request(source_id, source_url))
+            queue.push(order_request(source_id, source_url, timeout))
             count += 1
     except redis.RedisError as exc:
         raise QueueError(f"the queue {mask(url)} could not be written: {mask(str(exc))}") from None
