@@ -56,7 +56,8 @@ class Engine:
         self.reactor = reactor
         self.db = db
         self.poll_timeout = poll_timeout
-        settings = build_settings(db, run_id, overrides)
+        # a process that runs for months loads all date locales once, in its pool's fork server
+        settings = build_settings(db, run_id, {"NEWSARCHIVE_EXTRACT_WARM_LOCALES": "1", **overrides})
         self.runner = CrawlerRunner(settings)
         self.crawler: Crawler = self.runner.create_crawler(EngineSpider)
         setattr(self.crawler, "_newsarchive_engine", self)  # for CancelledPolls

@@ -85,13 +85,15 @@ def extract_for_archive(body: bytes, url: str, kwargs: dict[str, Any], furniture
 class ExtractionPool:
     def __init__(self, reactor, *, processes: int | None = None, timeout: float = DEFAULT_TIMEOUT,
                  memory_mb: int | None = DEFAULT_MEMORY_MB, max_tasks: int = DEFAULT_MAX_TASKS,
-                 function: Callable = extract_page):
+                 function: Callable = extract_page, warm_date_locales: bool = False):
         self.reactor = reactor
         self.timeout = timeout
         self.function = function
         self.processes = processes or os.cpu_count() or 1
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["crawler.extraction_warmup"])
+        # what the fork server loads before forking workers (the first pool of a process decides)
+        context.set_forkserver_preload(["crawler.extraction_warmup",
+                                        *(["crawler.date_locales_warmup"] if warm_date_locales else [])])
         self._pool = ProcessPool(max_workers=self.processes, max_tasks=max_tasks, initializer=_limit_memory,
                                  initargs=(memory_mb,), context=context)
 
@@ -101,7 +103,8 @@ class ExtractionPool:
                    processes=settings.getint("NEWSARCHIVE_EXTRACT_PROCESSES") or None,
                    timeout=settings.getfloat("NEWSARCHIVE_EXTRACT_TIMEOUT", DEFAULT_TIMEOUT),
                    memory_mb=settings.getint("NEWSARCHIVE_EXTRACT_MEMORY_MB", DEFAULT_MEMORY_MB) or None,
-                   max_tasks=settings.getint("NEWSARCHIVE_EXTRACT_MAX_TASKS", DEFAULT_MAX_TASKS))
+                   max_tasks=settings.getint("NEWSARCHIVE_EXTRACT_MAX_TASKS", DEFAULT_MAX_TASKS),
+                   warm_date_locales=settings.getbool("NEWSARCHIVE_EXTRACT_WARM_LOCALES"))
 
     def extract(self, body: bytes, url: str, **kwargs) -> Deferred:
         """A Deferred firing with the page's Article, or failing with ExtractionFailed."""

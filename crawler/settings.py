@@ -93,5 +93,8 @@ EXTENSIONS = {
 NEWSARCHIVE_DB = None  # SQLAlchemy URL; None means $NEWSARCHIVE_DB or ./newsarchive.db
 NEWSARCHIVE_ALLOW_PRIVATE_NETWORKS = False  # also from the environment variable of the same name
 NEWSARCHIVE_QUEUE = None  # a worker's shared queue (Redis URL): set by `newsarchive worker`
+# The extraction pool's fork server loads every date locale first (crawler/date_locales_warmup.py):
+# on in the long-running engine (schedule, worker), off in a one-shot crawl.
+NEWSARCHIVE_EXTRACT_WARM_LOCALES = False
 NEWSARCHIVE_POLL_TIMEOUT = 600  # a worker's limit on a queued poll whose order gives none (`crawl --queue`)
 NEWSARCHIVE_PROGRESS = None  # import path of a progress display (crawler/progress.py); the CLI sets it

@@ -122,6 +122,15 @@ def parse_date(raw: str | None, language: str | None = None) -> datetime | None:
     return value if value >= _EARLIEST else None
 
 
+def load_all_date_locales() -> None:
+    """Load every language's dateparser tables (about 2 s): asked about a string that is no date
+    and given no language, dateparser tries, and so loads, each of its locales. See
+    crawler/date_locales_warmup.py."""
+    import dateparser
+
+    dateparser.parse("qqzx 31 xkvw 2099 zzqq")
+
+
 def _in_words(raw: str, language: str) -> datetime | None:
     import dateparser  # imported on first use: it takes half a second to load
 

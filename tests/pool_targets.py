@@ -31,3 +31,10 @@ def warmth(body: bytes, url: str, kwargs: dict) -> tuple[bool, bool, bool]:
     from py3langid import langid
 
     return "crawler.extraction_pool" in sys.modules, langid.IDENTIFIER is not None, "dateparser" in sys.modules
+
+
+def date_locales(body: bytes, url: str, kwargs: dict) -> int:
+    """How many dateparser locales a worker has loaded before its first page."""
+    from dateparser.languages.loader import LocaleDataLoader
+
+    return len(LocaleDataLoader._loaded_locales)

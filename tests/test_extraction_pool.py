@@ -4,11 +4,15 @@ goes on with fresh workers; workers are recycled after a number of pages."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from twisted.internet import defer, reactor
 
 from crawler.extraction_pool import ExtractionFailed, ExtractionPool
 from tests import pool_targets
+from tests.clirun import ROOT
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -83,6 +87,27 @@ def test_workers_start_warm_from_the_fork_server(pool_of):
     pool = pool_of(pool_targets.warmth)
     firsts = settled(pool, [1, 2])
     assert [value for _, value in firsts] == [(True, True, True)] * 2
+
+
+_LOCALES = """
+import sys
+from twisted.internet import reactor
+from crawler.extraction_pool import ExtractionPool
+from tests import pool_targets
+pool = ExtractionPool(reactor, processes=1, function=pool_targets.date_locales, warm_date_locales=sys.argv[1] == "1")
+print(pool.extract_waiting(b"", "https://news.example/"))
+pool.close()
+"""
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_long_running_pool_starts_its_workers_with_every_date_locale_loaded(warm):
+    # its own process: the first pool of a process decides what the fork server preloads
+    result = subprocess.run([sys.executable, "-c", _LOCALES, "1" if warm else "0"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=90)
+    assert result.returncode == 0, result.stderr
+    loaded = int(result.stdout.split()[-1])
+    assert loaded > 150 if warm else loaded < 20, loaded
 
 
 _PAGE = ("<html lang='fr'><head><title>Un titre</title></head><body><article><h1>Un titre</h1>"
