@@ -1,6 +1,6 @@
 """Score crawler.extract on both shared extraction sets, next to trafilatura, in one run.
 
-Usage: python bench/extraction.py [--only dev|held-out] [--repeat N] [--show-worst N]
+Usage: python bench/extraction.py [--only dev|held-out] [--repeat N] [--show-worst N] [--cold]
 
 For each set (aeb: the benchmark's F1; trafeval: the set's pooled segment F1, see bench/datasets.py)
 and each half of the fixed dev/held-out split: ours, trafilatura with its defaults and trafilatura
@@ -8,8 +8,10 @@ with include_comments=False + favor_precision=True; the paired bootstrap 95 % in
 ours - the better trafilatura; pages/s of each (the extractors take turns page by page, so load on
 the machine hits all alike); metadata accuracy (title, author, date) on bench/metadata-truth.json,
 ours beside trafilatura's extract_metadata. Before a set is timed, each extractor extracts WARM_UP
-pages of the other set, untimed: imports and lazy loads (dateparser, jusText's stop lists) are
-paid once per process, by the engine's pool once per worker, not once per page. Exits non-zero
+pages of the other set, untimed, and ours loads every date locale as the long-running engine's
+fork server does (crawler/date_locales_warmup.py): imports and lazy loads (dateparser's locales,
+jusText's stop lists) are paid once per process, by the engine's pool once, not once per page
+(--cold: without the locales, as a one-shot crawl's workers run). Exits non-zero
 when an F1 is below its floor or our speed is under SPEED_FLOOR x trafilatura's defaults.
 """
 
@@ -34,6 +36,7 @@ from bench.datasets import (
     trafeval_score,
 )
 from crawler.extract import extract
+from crawler.text_dates import load_all_date_locales
 
 # floors the test suite gates (tests/test_extraction_quality.py), on each whole set
 AEB_FLOOR = 0.970
@@ -60,7 +63,9 @@ EXTRACTORS = {"ours": ours, "trafilatura default": trafilatura_default,
               "trafilatura precision": trafilatura_precision}
 
 
-def warm_up(pages) -> None:
+def warm_up(pages, *, locales: bool = True) -> None:
+    if locales:
+        load_all_date_locales()
     for page in pages:
         for fn in EXTRACTORS.values():
             fn(page.body, page_url(page))
@@ -139,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-worst", type=int, default=0, help="list the N worst pages of ours per split")
     parser.add_argument("--sets", default="aeb,trafeval")
     parser.add_argument("--metadata-only", action="store_true", help="only the pages of the metadata truth")
+    parser.add_argument("--cold", action="store_true", help="do not load every date locale before timing")
     args = parser.parse_args(argv)
     truth = metadata.load_truth() if metadata.TRUTH.exists() else {}
 
@@ -155,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for name in args.sets.split(","):
         _, make_counts, scorer, floor = sets[name]
-        warm_up(load(next(n for n in sets if n != name))[0][:WARM_UP])
+        warm_up(load(next(n for n in sets if n != name))[0][:WARM_UP], locales=not args.cold)
         pages, truths = load(name)
         pages = [p for p in pages if (not args.only or split_of(p.id) == args.only)
                  and (not args.metadata_only or p.id in truth.get(name, {}))]
