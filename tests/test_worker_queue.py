@@ -9,9 +9,11 @@ import json
 import os
 import pickle
 import signal
+import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from datetime import datetime, timezone
@@ -306,6 +308,45 @@ def test_two_workers_on_one_site_keep_its_delay_between_them(pg_url, queue, tmp_
     assert statistics.median(gaps) >= delay * 0.9, gaps
     texts = [worker.text for worker in pair]
     assert all("Traceback" not in t for t in texts)
+
+
+@pytest.fixture
+def hung_redis():
+    """A port that accepts connections and never answers: a Redis that hangs."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held = []
+    threading.Thread(target=lambda: [held.append(server.accept()) for _ in range(16)], daemon=True).start()
+    yield server.getsockname()[1]
+    for conn, _ in held:
+        conn.close()
+    server.close()
+
+
+def _probe(port: int, db: int, prefix: str) -> dict:
+    result = subprocess.run([sys.executable, "-m", "tests.politeness_probe", str(port), str(db), prefix], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def test_a_hung_queue_holds_up_neither_the_reactor_nor_the_sites_delay(hung_redis):
+    probe = _probe(hung_redis, 0, "probe:")
+    # the first request waited for Redis (1 s socket timeout) while the reactor went on ticking
+    assert probe["ticks_during_first"] >= 10, probe
+    gaps = [b - a for a, b in zip(probe["released"], probe["released"][1:])]
+    assert min(gaps) >= 0.3 * 0.9, gaps  # unshared, the worker keeps the delay on its own
+    assert probe["stats"].get("newsarchive/politeness_unshared") == 1, probe  # Redis not asked again at once
+
+
+def test_a_reachable_queue_spaces_one_sites_requests_through_redis(queue):
+    probe = _probe(queue.client.connection_pool.connection_kwargs["port"],
+                   queue.client.connection_pool.connection_kwargs["db"], f"{queue.prefix}:slot:")
+    gaps = [b - a for a, b in zip(probe["released"], probe["released"][1:])]
+    assert min(gaps) >= 0.3 * 0.9, gaps
+    assert "newsarchive/politeness_unshared" not in probe["stats"], probe
+    assert probe["stats"].get("newsarchive/politeness_waits") == 2, probe
 
 
 def test_the_worker_command_has_help():
