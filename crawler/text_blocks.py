@@ -64,7 +64,9 @@ def block_reason(tree: HtmlElement, title: str | None, text: str) -> str | None:
         return "login-wall"
     if _PAYWALL.search(visible) and len(text) < 400:
         return "paywall"
-    if len(_CONSENT.findall(visible)) >= 2 and len(text) < 400:
+    # a consent wall's own words are what the page's text says (the start of the page when no text
+    # was found): a short article on a site that links its privacy and cookie pages is no wall
+    if len(text) < 400 and len(_CONSENT.findall(head)) >= 2:
         return "consent-wall"
     return None
 

@@ -91,3 +91,34 @@ def test_article_with_cookie_banner_and_login_popup_is_not_blocked():
     )
     article = extract(html, "https://example.com/a")
     assert article.blocked is None and "Paragraph 5" in article.text
+
+
+_MENU = "".join(f"<li><a href='/section-{n}/'>Section {n} news and more</a></li>" for n in range(40))
+_BRIEF = ("<p>The regional train line between the two valleys reopened on Monday morning after a landslide "
+          "closed it for three days.</p><p>The operator said trains would run at reduced speed until Friday "
+          "while engineers finish checking the embankment.</p>")
+
+
+@pytest.mark.parametrize("language, privacy", [
+    ("en", "<a href='/privacy'>Privacy policy</a> <a href='/cookies'>Cookie settings</a>"),
+    ("fr", "<a href='/confidentialite'>Politique de confidentialité</a> <a href='/cookies'>Gérer les cookies</a>"),
+])
+def test_a_short_article_on_a_site_that_links_its_privacy_pages_is_not_a_consent_wall(language, privacy):
+    # a two-sentence brief is under any length a consent wall's text could be told from; what
+    # tells them apart is that the brief says nothing of cookies, on a page that says much more
+    html = (f"<html lang='{language}'><head><title>Train line reopens</title></head><body><header><nav><ul>{_MENU}"
+            f"</ul></nav><div class='top'>{privacy}</div></header><main><article><h1>Train line reopens</h1>{_BRIEF}"
+            f"</article></main><footer><ul>{_MENU}</ul>{privacy}</footer></body></html>")
+    article = extract(html, "https://example.com/2024/05/06/train-line-reopens/")
+    assert article.blocked is None
+    assert "reopened on Monday morning" in article.text
+
+
+def test_a_consent_wall_over_a_full_page_is_still_one():
+    # the dialog is what the page's text says, whatever lies behind it
+    html = ("<html><head><title>Example News</title></head><body><header><nav><ul>" + _MENU + "</ul></nav></header>"
+            "<div class='consent-dialog'><h2>Vos choix en matière de cookies</h2><p>Avec votre accord, nous et nos "
+            "partenaires utilisons des cookies pour stocker et accéder à des informations. Vous pouvez retirer votre "
+            "consentement à tout moment.</p><button>Tout accepter</button></div><footer><ul>" + _MENU + "</ul>"
+            "</footer></body></html>")
+    assert extract(html, "https://example.com/2024/05/06/wall/").blocked == "consent-wall"
