@@ -49,7 +49,8 @@ def block_reason(tree: HtmlElement, title: str | None, text: str) -> str | None:
     if len(text) >= SHORT_TEXT:
         return None
     title = title or ""
-    visible = " ".join(tree.xpath("string(//body)").split())[:3000] if tree is not None else ""
+    page_text = " ".join(tree.xpath("string(//body)").split()) if tree is not None else ""
+    visible = page_text[:3000]
     head = " ".join(text.split())[:400] or visible[:400]
     markup = _markup_sample(tree)
     little = len(visible) < 1500  # the whole page says little: not an article with a captcha'd comment form
@@ -62,13 +63,23 @@ def block_reason(tree: HtmlElement, title: str | None, text: str) -> str | None:
         return "login-wall"
     if _LOGIN.search(head):
         return "login-wall"
-    if _PAYWALL.search(visible) and len(text) < 400:
+    if len(text) < 400 and _PAYWALL.search(_around(page_text, text)):
         return "paywall"
     # a consent wall's own words are what the page's text says (the start of the page when no text
     # was found): a short article on a site that links its privacy and cookie pages is no wall
     if len(text) < 400 and len(_CONSENT.findall(head)) >= 2:
         return "consent-wall"
     return None
+
+
+def _around(page_text: str, text: str, after: int = 1000) -> str:
+    """The page's visible text from where the extracted text starts to a little after it ends: a
+    paywall's notice follows the teaser it cuts, while a site-wide "already a subscriber?" link in
+    the header comes before every article, short ones too. The page's start when the text is not
+    found in it (or there is none)."""
+    first = " ".join(text.split("\n", 1)[0].split())[:80]
+    at = page_text.find(first) if first else -1
+    return page_text[at:at + len(" ".join(text.split())) + after] if at >= 0 else page_text[:3000]
 
 
 def _markup_sample(tree: HtmlElement | None) -> str:

@@ -122,3 +122,14 @@ def test_a_consent_wall_over_a_full_page_is_still_one():
             "consentement à tout moment.</p><button>Tout accepter</button></div><footer><ul>" + _MENU + "</ul>"
             "</footer></body></html>")
     assert extract(html, "https://example.com/2024/05/06/wall/").blocked == "consent-wall"
+
+
+def test_a_short_article_under_a_subscribe_link_is_not_a_paywall():
+    # "Déjà abonné ?" in the site's header comes before every article; a paywall's notice follows its teaser
+    html = ("<html lang='fr'><head><title>La ligne rouvre</title></head><body><header><a href='/abo'>Déjà abonné ? "
+            "Connectez-vous</a> <a href='/offre'>Abonnez-vous pour 1 €</a></header><main><article><h1>La ligne "
+            "rouvre</h1><p>La ligne de train entre les deux vallées a rouvert lundi matin après un glissement de "
+            "terrain qui l'avait fermée trois jours.</p><p>Les trains rouleront au ralenti jusqu'à vendredi.</p>"
+            "</article></main></body></html>")
+    article = extract(html, "https://example.fr/2024/05/06/ligne/")
+    assert article.blocked is None and "a rouvert lundi matin" in article.text
