@@ -29,9 +29,7 @@ from twisted.internet.defer import Deferred, succeed
 
 from archive.db import Database
 from archive.models import Source
-from archive.polling import Severity
-from crawler.middlewares import POLL_META
-from crawler.polls import FailedPoll
+from crawler.middlewares import POLL_META, record_poll_timeout
 from crawler.runner import build_settings
 from crawler.signals import poll_recorded
 from crawler.spiders.engine import EngineSpider
@@ -129,10 +127,7 @@ class Engine:
         poll.timer = None
         self.cancelled.add(source_id)  # its requests still queued are dropped
         logger.warning("source %d: poll of %s ran over %.0f s: cancelled", source_id, poll.url, self.poll_timeout)
-        self.crawler.stats.inc_value("newsarchive/poll_timeouts")
-        self.crawler.stats.inc_value("newsarchive/errors")
-        self.spider.record_poll(source_id, FailedPoll(f"poll timed out after {self.poll_timeout:.0f} s",
-                                                      Severity.SOFT))
+        record_poll_timeout(self.crawler, source_id, self.poll_timeout)
 
     def resume(self) -> Deferred:
         """Fetch the pending URLs of the frontier that nobody holds (claimed for this crawl)."""

@@ -117,6 +117,14 @@ def poll_deadline(seconds: float) -> dict[str, float]:
     return {"deadline": time.time() + seconds, "seconds": seconds}
 
 
+def record_poll_timeout(crawler, source_id: int, seconds: float) -> None:
+    """A poll over its time limit (the engine's timer, a worker's deadline): counted, and recorded
+    on its source as a soft failure."""
+    crawler.stats.inc_value("newsarchive/poll_timeouts")
+    crawler.stats.inc_value("newsarchive/errors")
+    crawler.spider.record_poll(source_id, FailedPoll(f"poll timed out after {seconds:.0f} s", Severity.SOFT))
+
+
 def _deadline(limit) -> tuple[float, float] | None:
     """(deadline, seconds) of a POLL_DEADLINE_META; None when there is none or it is no such thing
     (it may come from the shared queue)."""
@@ -151,15 +159,9 @@ class CancelledPolls:
             deadline, seconds = limit
             left = deadline - time.time()
             if left <= 0:
-                self._timed_out(request.meta[POLL_META], seconds)
+                logger.warning("source %d: poll ran over its time limit (%.0f s): cancelled", source_id, seconds)
+                record_poll_timeout(self.crawler, source_id, seconds)
                 raise IgnoreRequest(f"the poll of source {source_id} ran past its time limit")
             default = self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT")
             request.meta["download_timeout"] = min(float(request.meta.get("download_timeout", default)), left)
         return None
-
-    def _timed_out(self, source_id: int, seconds: float) -> None:  # a worker's poll
-        logger.warning("source %d: poll ran over its time limit (%.0f s): cancelled", source_id, seconds)
-        self.crawler.stats.inc_value("newsarchive/poll_timeouts")
-        self.crawler.stats.inc_value("newsarchive/errors")
-        self.crawler.spider.record_poll(source_id, FailedPoll(f"poll timed out after {seconds:.0f} s",
-                                                              Severity.SOFT))
