@@ -29,6 +29,7 @@ from twisted.internet.defer import Deferred, succeed
 
 from archive.db import Database
 from archive.models import Source
+from crawler import fork_server
 from crawler.middlewares import POLL_META, record_poll_timeout
 from crawler.runner import build_settings
 from crawler.signals import poll_recorded
@@ -56,6 +57,7 @@ class Engine:
         self.poll_timeout = poll_timeout
         # a process that runs for months loads all date locales once, in its pool's fork server
         settings = build_settings(db, run_id, {"NEWSARCHIVE_EXTRACT_WARM_LOCALES": "1", **overrides})
+        fork_server.start(settings)  # its workers warm up while the crawler opens
         self.runner = CrawlerRunner(settings)
         self.crawler: Crawler = self.runner.create_crawler(EngineSpider)
         setattr(self.crawler, "_newsarchive_engine", self)  # for CancelledPolls

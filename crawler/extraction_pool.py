@@ -14,7 +14,6 @@ so a worker, also one recycled, starts warm.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
@@ -25,6 +24,7 @@ from twisted.internet.defer import Deferred
 
 from archive.dedup import BandKeys
 from archive.text import line_fingerprint
+from crawler import fork_server
 from crawler.extract import Article, extract
 
 DEFAULT_TIMEOUT = 20.0
@@ -90,10 +90,7 @@ class ExtractionPool:
         self.timeout = timeout
         self.function = function
         self.processes = processes or os.cpu_count() or 1
-        context = multiprocessing.get_context("forkserver")
-        # what the fork server loads before forking workers (the first pool of a process decides)
-        context.set_forkserver_preload(["crawler.extraction_warmup",
-                                        *(["crawler.date_locales_warmup"] if warm_date_locales else [])])
+        context = fork_server.configure(warm_date_locales)  # started early by a crawl (its module doc)
         self._pool = ProcessPool(max_workers=self.processes, max_tasks=max_tasks, initializer=_limit_memory,
                                  initargs=(memory_mb,), context=context)
 

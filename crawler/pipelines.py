@@ -32,6 +32,7 @@ from archive.reclean import reclean
 from archive.store import ArticleFields, Outcome, Page
 from archive.text import line_fingerprint
 from archive.urls import site_of
+from crawler import fork_server
 from crawler.archive_io import archive_io_for
 from crawler.archive_link import database_for, run_id_for
 from crawler.batch_writer import BatchWriter
@@ -121,10 +122,9 @@ def shared(crawler) -> tuple[ExtractionPool | None, SiteFurniture]:
     made = getattr(crawler, "_newsarchive_extraction", None)
     if made is None:
         settings = crawler.settings
-        inline = settings.get("NEWSARCHIVE_EXTRACT_PROCESSES") in (0, "0")
         from twisted.internet import reactor  # the one Scrapy installed (never before it does)
 
-        pool = None if inline else ExtractionPool.from_settings(settings, reactor)
+        pool = ExtractionPool.from_settings(settings, reactor) if fork_server.pool_wanted(settings) else None
         refresh = settings.getint("NEWSARCHIVE_FURNITURE_REFRESH_ITEMS", FURNITURE_REFRESH_ITEMS)
         site_furniture = SiteFurniture(database_for(crawler), refresh, pool, crawler.stats)
         made = crawler._newsarchive_extraction = (pool, site_furniture)

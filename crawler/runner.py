@@ -17,7 +17,7 @@ from archive import frontier, runs
 from archive.db import ArchiveError, Database
 from archive.models import CrawlRun, Source
 from archive.redact import redact
-from crawler import logredact
+from crawler import fork_server, logredact
 from crawler.processes import pid_alive
 from crawler.project import project_settings
 
@@ -96,6 +96,7 @@ def run(db: Database, jobs: list[Job], *, overrides: dict[str, str] | None = Non
     frontier.release_dead(db, pid_alive)  # a killed crawl's URLs are this run's to fetch now
     run_id = runs.start_run(db, source_id=source_id)
     settings = build_settings(db, run_id, overrides or {}, source_id=source_id)
+    fork_server.start(settings)  # the pool's workers warm up while the crawler sets itself up
     process = CrawlerProcess(settings)
     logredact.install()  # on the handler Scrapy just configured: no credentials in any log line
     failures: list[str] = []

@@ -38,3 +38,8 @@ def date_locales(body: bytes, url: str, kwargs: dict) -> int:
     from dateparser.languages.loader import LocaleDataLoader
 
     return len(LocaleDataLoader._loaded_locales)
+
+
+def parent(body: bytes, url: str, kwargs: dict) -> int:
+    """The process the worker was forked from."""
+    return os.getppid()

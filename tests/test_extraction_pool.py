@@ -110,6 +110,46 @@ def test_a_long_running_pool_starts_its_workers_with_every_date_locale_loaded(wa
     assert loaded > 150 if warm else loaded < 20, loaded
 
 
+
+_EARLY = """
+import os, sys
+from pathlib import Path
+from scrapy.settings import Settings
+from crawler import fork_server
+
+def children():
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                found.add(int(stat.parent.name))
+        except (OSError, ValueError):
+            pass
+    return found
+
+fork_server.start(Settings({"NEWSARCHIVE_EXTRACT_PROCESSES": sys.argv[1]}))
+early = children()
+if sys.argv[1] == "0":
+    print(bool(early), "-")
+else:
+    from twisted.internet import reactor
+    from crawler.extraction_pool import ExtractionPool
+    from tests import pool_targets
+    pool = ExtractionPool(reactor, processes=1, function=pool_targets.parent)
+    print(bool(early), pool.extract_waiting(b"", "https://news.example/") in early)
+    pool.close()
+"""
+
+
+@pytest.mark.parametrize("processes, expected", [("2", "True True"), ("0", "False -")])
+def test_a_crawl_starts_its_fork_server_before_the_pool_and_the_pool_forks_from_it(processes, expected):
+    # the server warms up while the crawler opens; an inline crawl (0 processes) starts none
+    result = subprocess.run([sys.executable, "-c", _EARLY, processes], cwd=ROOT, capture_output=True, text=True,
+                            timeout=90)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[-2] == expected, result.stdout
+
+
 _PAGE = ("<html lang='fr'><head><title>Un titre</title></head><body><article><h1>Un titre</h1>"
          + "".join(f"<p>Paragraphe numéro {n}, assez long pour être gardé par l'extracteur, avec des mots.</p>"
                    for n in range(8))
