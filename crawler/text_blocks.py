@@ -8,6 +8,8 @@ import re
 
 from lxml.html import HtmlElement
 
+from crawler.text_select import is_sentence
+
 SHORT_TEXT = 600  # characters of extracted text under which a page may be a block page
 
 
@@ -59,7 +61,10 @@ def block_reason(tree: HtmlElement, title: str | None, text: str) -> str | None:
         return "challenge"
     if _DENIED.search(title) or _DENIED.search(head):
         return "access-denied"
-    if tree is not None and tree.xpath("//input[@type='password']") and (_LOGIN.search(visible) or len(text) < 200):
+    # a sign-in form on the page is a wall when its words follow the text, or when the text is a
+    # scrap with no sentence; a site's header login box beside a short article is not
+    if tree is not None and tree.xpath("//input[@type='password']") and (
+            _LOGIN.search(_around(page_text, text)) or (len(text) < 200 and not _has_sentence(text))):
         return "login-wall"
     if _LOGIN.search(head):
         return "login-wall"
@@ -70,6 +75,10 @@ def block_reason(tree: HtmlElement, title: str | None, text: str) -> str | None:
     if len(text) < 400 and len(_CONSENT.findall(head)) >= 2:
         return "consent-wall"
     return None
+
+
+def _has_sentence(text: str) -> bool:
+    return any(is_sentence(line) for line in text.splitlines())
 
 
 def _around(page_text: str, text: str, after: int = 1000) -> str:

@@ -133,3 +133,33 @@ def test_a_short_article_under_a_subscribe_link_is_not_a_paywall():
             "</article></main></body></html>")
     article = extract(html, "https://example.fr/2024/05/06/ligne/")
     assert article.blocked is None and "a rouvert lundi matin" in article.text
+
+
+_LOGIN_BOX = ("<div class='account'><a href='/members'>Members only</a><form action='/login'><input type='text' "
+              "name='user' placeholder='Email'><input type='password' name='pw'><button>Log in</button></form></div>")
+
+
+def test_a_short_article_under_a_sign_in_box_is_not_a_login_wall():
+    # a one-sentence brief (under 200 characters) on a site whose header carries a sign-in form and
+    # a "members only" link, as every one of its pages does
+    html = (f"<html><head><title>Prison review</title></head><body><header>{_LOGIN_BOX}<nav><ul>{_MENU}</ul></nav>"
+            "</header><main><article><h1>Prison review</h1><p>A senior prison official said in a sworn affidavit "
+            "that anyone determined enough could escape from the island's prison.</p></article></main>"
+            f"<footer><ul>{_MENU}</ul></footer></body></html>")
+    article = extract(html, "https://example.com/2024/05/06/prison-review/")
+    assert article.blocked is None
+    assert "sworn affidavit" in article.text
+
+
+@pytest.mark.parametrize("wall", [
+    "<main><h1>Account</h1><form action='/login'><label>Email</label><input type='text'><label>Password</label>"
+    "<input type='password'><a href='/reset'>Forgot your password?</a><button>Log in</button></form></main>",
+    "<main><article><h1>Budget vote</h1><p>The council approved the budget on Tuesday night after a long debate.</p>"
+    "<div class='gate'><p>Please log in to continue reading this article.</p><form><input type='password'></form>"
+    "</div></article></main>",
+])
+def test_a_sign_in_form_that_stands_for_the_article_is_a_login_wall(wall):
+    # the form with no sentence at all, or its words following the teaser it cuts
+    html = (f"<html><head><title>Example News</title></head><body><header><nav><ul>{_MENU}</ul></nav></header>"
+            f"{wall}</body></html>")
+    assert extract(html, "https://example.com/2024/05/06/budget-vote/").blocked == "login-wall"
