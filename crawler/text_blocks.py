@@ -54,6 +54,7 @@ def block_reason(tree: HtmlElement, title: str | None, text: str) -> str | None:
     page_text = " ".join(tree.xpath("string(//body)").split()) if tree is not None else ""
     visible = page_text[:3000]
     head = " ".join(text.split())[:400] or visible[:400]
+    around = _around(page_text, text)  # where a wall's notice follows the teaser it cuts
     markup = _markup_sample(tree)
     little = len(visible) < 1500  # the whole page says little: not an article with a captcha'd comment form
     challenged = little and bool(_CHALLENGE_MARKUP.search(markup) or _CHALLENGE_TEXT.search(visible))
@@ -64,11 +65,11 @@ def block_reason(tree: HtmlElement, title: str | None, text: str) -> str | None:
     # a sign-in form on the page is a wall when its words follow the text, or when the text is a
     # scrap with no sentence; a site's header login box beside a short article is not
     if tree is not None and tree.xpath("//input[@type='password']") and (
-            _LOGIN.search(_around(page_text, text)) or (len(text) < 200 and not _has_sentence(text))):
+            _LOGIN.search(around) or (len(text) < 200 and not _has_sentence(text))):
         return "login-wall"
     if _LOGIN.search(head):
         return "login-wall"
-    if len(text) < 400 and _PAYWALL.search(_around(page_text, text)):
+    if len(text) < 400 and _PAYWALL.search(around):
         return "paywall"
     # a consent wall's own words are what the page's text says (the start of the page when no text
     # was found): a short article on a site that links its privacy and cookie pages is no wall

@@ -110,7 +110,6 @@ def test_a_long_running_pool_starts_its_workers_with_every_date_locale_loaded(wa
     assert loaded > 150 if warm else loaded < 20, loaded
 
 
-
 _EARLY = """
 import os, sys
 from pathlib import Path
