@@ -23,6 +23,7 @@ from crawler.text_select import (
     FULLER_SHARE,
     PageSignals,
     best_by_reference,
+    is_junk,
     plausible,
     supported_additions,
     without_headlines,
@@ -104,6 +105,11 @@ def main_text(tree: HtmlElement, url: str, language: str | None, signals: PageSi
     by_reference = best_by_reference(found, signals.reference)
     if by_reference:
         return found[by_reference]
+    if is_junk(found[best]) and not is_junk(found["default"]):
+        best = "default"
+    if is_junk(found[best]):  # every trafilatura pass took a calendar or a table for the article
+        independent = without_headlines(justext_text(justext_paragraphs(tree, language)), signals)
+        return independent if independent and not is_junk(independent) else found[best]
     if sum(map(len, found[best])) >= FULLER_SHARE * sum(map(len, found["default"])):
         return found[best]  # the fuller pass adds little: not worth the risk of its leaks
     independent = without_headlines(justext_text(justext_paragraphs(tree, language)), signals)

@@ -7,12 +7,18 @@ A short text without a sentence (a caption, a one-line brief) is not judged: too
 
 from __future__ import annotations
 
+import math
 import re
 
 _WORD = re.compile(r"\w+")
 _SENTENCE = re.compile(r"\w[^.!?。！？]{10,}[.!?。！？…]")
 JUDGED_WORDS = 60  # texts shorter than this are not judged
-MIN_DISTINCT_SHARE = 0.1  # below this share of distinct words, a text repeats itself
+# a text repeats itself below MIN_DISTINCT_SHARE of distinct words, or for a long text below
+# DISTINCT_PER_ROOT times the square root of its length: a real vocabulary keeps growing, about as
+# that root (Heaps' law), so a long results list or table has a small share of distinct words but
+# many of them, while a text repeating itself stops growing its vocabulary
+MIN_DISTINCT_SHARE = 0.1
+DISTINCT_PER_ROOT = 3.0
 PROSE_LINE_WORDS = 12  # a line this long without a full stop is still prose (unpunctuated writing)
 
 
@@ -21,7 +27,7 @@ def rejection_reason(text: str) -> str | None:
     words = _WORD.findall(text.casefold())
     if len(words) < JUDGED_WORDS:
         return None
-    if len(set(words)) < MIN_DISTINCT_SHARE * len(words):
+    if len(set(words)) < min(MIN_DISTINCT_SHARE * len(words), DISTINCT_PER_ROOT * math.sqrt(len(words))):
         return "repetitive"
     if _SENTENCE.search(text):
         return None

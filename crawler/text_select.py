@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from lxml.html import HtmlElement
 
 from archive.text import normalize_line
+from crawler.text_quality import rejection_reason
 
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?…:;。！？]['\"»”’)\]]*$|[.!?。！？]['\"»”’)]*\s+\S")
@@ -153,13 +154,21 @@ def sentence_chars(lines: list[str], signals: PageSignals) -> int:
 def plausible(lines: list[str], signals: PageSignals, paragraph_chars: int) -> bool:
     """Whether a candidate looks like the whole article, so that no costlier candidate is needed:
     long enough in absolute terms and against the page's <p> text, made of sentences, covering the
-    page's own lead, and close to its articleBody where it has one."""
+    page's own lead, close to its articleBody where it has one, and no junk text (a calendar or a
+    keyword list that a pass took for the article, while the article is elsewhere on the page)."""
     chars = sum(map(len, lines))
     if chars < SUSPICIOUSLY_SHORT or chars < SHARE_OF_PARAGRAPHS * paragraph_chars:
+        return False
+    if is_junk(lines):
         return False
     if sentence_chars(lines, signals) < CONFIDENT_SENTENCE_CHARS and not covers(lines, signals.lead, 0.5):
         return False
     return not signals.reference or closeness(lines, signals.reference) >= REFERENCE_AGREEMENT
+
+
+def is_junk(lines: list[str]) -> bool:
+    """Whether a candidate is no article text at all (text_quality: repetitive, or no sentence)."""
+    return rejection_reason("\n".join(lines)) is not None
 
 
 def best_by_reference(candidates: dict[str, list[str]], reference: str | None) -> str | None:

@@ -6,6 +6,7 @@ copies, dates stamped in UTC or found only in the text. Sign-offs on small sites
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -82,6 +83,38 @@ def test_one_word_repeated_is_not_an_article():
     huge = ("<html><body><article><p>" + " ".join(["spam"] * 300_000) + "</p></article></body></html>").encode()
     assert extract(huge, "https://junk.example/a").rejected == "repetitive"
     assert extracted("teaser_vs_full.html").rejected is None
+
+
+def rejection_words(lines: list[str]) -> list[str]:
+    return re.findall(r"\w+", "\n".join(lines).casefold())
+
+
+def test_a_long_list_is_not_repetitive_a_text_repeated_is():
+    # a results list: few distinct words for its length (names, clubs, times recur), yet hundreds
+    # of them, where a text that repeats itself stops adding words however long it grows
+    first = "Lea Anna Marie Sophie Laura Julia Lena Sarah Hannah Emma Mia Nina Paula Clara Ida Jana".split()
+    stems = "Schön Hoch Wald Berg Stein Lind Rosen Kirch Mühl Eichen Stern Feld".split()
+    endings = "berger mann bach hofer meier huber er inger auer ner".split()
+    clubs = ["LG Staufen", "TSV Aalen", "SC Ulm", "TV Heidenheim", "LAC Essingen", "SV Bopfingen"]
+    results = []
+    for athlete in range(480):  # 40 heats of 12, 120 family names
+        heat, rank = divmod(athlete, 12)
+        results.append(f"Heat {heat + 1}, {rank + 1}. {stems[athlete % 12]}{endings[athlete // 12 % 10]}, "
+                       f"{first[athlete * 7 % 16]} {1990 + rank % 4}; {clubs[athlete % 6]} "
+                       f"{12 + (heat * 37 + rank * 11) % 300 / 100:.2f} s")
+    words = rejection_words(results)
+    assert len(set(words)) < 0.1 * len(words)  # the old rule's share would call it repetitive
+    assert rejection_reason("\n".join(results)) != "repetitive"
+    assert rejection_reason("\n".join(WATER * 200)) == "repetitive"
+
+
+def test_a_calendar_taken_for_the_article_gives_way_to_the_text_around_it():
+    # every trafilatura pass takes the <article> holding a year of availability tables; the
+    # description beside it is the page's text, and the page is not dropped as junk
+    article = extracted("calendar_in_article.html", "https://coast-holidays.example/cottages/harbour")
+    assert article.rejected is None and article.blocked is None
+    assert "It sleeps six in three bedrooms, each with a view over the bay" in article.text
+    assert "January 2026" not in article.text and "| Su | Mo |" not in article.text
 
 
 def test_text_without_sentences_is_rejected_short_text_is_not_judged():
