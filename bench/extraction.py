@@ -48,7 +48,8 @@ WARM_UP = 20
 
 def ours(body: bytes, url: str):
     article = extract(body, url)
-    return article.text, {"title": article.title, "author": article.author, "date": article.published}
+    kept = "" if article.blocked or article.rejected else article.text  # what the archive stores
+    return kept, {"title": article.title, "author": article.author, "date": article.published}
 
 
 def trafilatura_default(body: bytes, url: str):
