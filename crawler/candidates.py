@@ -23,7 +23,7 @@ from crawler.text_select import (
     FULLER_SHARE,
     PageSignals,
     best_by_reference,
-    is_junk,
+    has_article_text,
     plausible,
     supported_additions,
     without_headlines,
@@ -105,11 +105,12 @@ def main_text(tree: HtmlElement, url: str, language: str | None, signals: PageSi
     by_reference = best_by_reference(found, signals.reference)
     if by_reference:
         return found[by_reference]
-    if is_junk(found[best]) and not is_junk(found["default"]):
+    if not has_article_text(found[best], signals) and has_article_text(found["default"], signals):
         best = "default"
-    if is_junk(found[best]):  # every trafilatura pass took a calendar or a table for the article
+    if not has_article_text(found[best], signals):
+        # every trafilatura pass found no sentence, or took a calendar or a table for the article
         independent = without_headlines(justext_text(justext_paragraphs(tree, language)), signals)
-        return independent if independent and not is_junk(independent) else found[best]
+        return independent if has_article_text(independent, signals) else found[best]
     if sum(map(len, found[best])) >= FULLER_SHARE * sum(map(len, found["default"])):
         return found[best]  # the fuller pass adds little: not worth the risk of its leaks
     independent = without_headlines(justext_text(justext_paragraphs(tree, language)), signals)

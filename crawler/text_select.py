@@ -171,6 +171,11 @@ def is_junk(lines: list[str]) -> bool:
     return rejection_reason("\n".join(lines)) is not None
 
 
+def has_article_text(lines: list[str], signals: PageSignals) -> bool:
+    """Whether a candidate has at least one sentence that is not a link, and is no junk."""
+    return sentence_chars(lines, signals) > 0 and not is_junk(lines)
+
+
 def best_by_reference(candidates: dict[str, list[str]], reference: str | None) -> str | None:
     """The candidate closest to the page's articleBody, when one is close enough."""
     if not reference:

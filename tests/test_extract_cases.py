@@ -117,6 +117,14 @@ def test_a_calendar_taken_for_the_article_gives_way_to_the_text_around_it():
     assert "January 2026" not in article.text and "| Su | Mo |" not in article.text
 
 
+def test_an_article_that_broken_markup_nests_in_a_sidebar_is_found():
+    # unclosed menus put the article inside <aside>, which every trafilatura pass skips whole;
+    # jusText, judging paragraphs and not the tree, still finds it
+    article = extracted("article_inside_unclosed_sidebar.html", "https://island-post.example/news/ferry-timetable")
+    assert "Foot passengers and cyclists can still buy their tickets on board" in article.text
+    assert "About us" not in article.text and "All rights reserved" not in article.text
+
+
 def test_text_without_sentences_is_rejected_short_text_is_not_judged():
     keywords = "\n".join(f"cheap flights {city} hotel deals" for city in
                          ("paris", "rome", "berlin", "madrid", "lisbon", "vienna", "prague", "dublin", "oslo",
