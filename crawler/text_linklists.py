@@ -7,6 +7,11 @@ A list is furniture when it has at least MIN_ITEMS items and every item is essen
 links), tables of contents (links within the page) and source lists (links to other sites) stay.
 A short label just before such a list (a heading or a line of a few words with no sentence end)
 goes with it.
+
+The same links also come inside a paragraph, as a hover card on a name or a tag (a picture, the
+name, and the latest headlines about it, shown on mouse-over): the smallest element of a
+paragraph that holds at least MIN_ITEMS headlines (links of HEADLINE_WORDS words or more to
+other pages of the site) and is LINKED_SHARE links is removed, and the sentence around it stays.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from crawler.text_select import is_internal_link
 MIN_ITEMS = 2
 LINKED_SHARE = 0.8
 LABEL_MAX_WORDS = 8
+HEADLINE_WORDS = 3
 _SENTENCE_END = re.compile(r"[.!?…]['\"»”’)]*$")
 _LABEL_TAGS = {"h2", "h3", "h4", "h5", "h6", "p", "strong", "b", "span", "div"}
 
@@ -65,4 +71,31 @@ def drop_related_lists(tree: HtmlElement, url: str) -> int:
         if label is not None:
             label.drop_tree()
         node.drop_tree()
+    return len(doomed)
+
+
+def _link_card(node: HtmlElement, host: str, path: str) -> bool:
+    links = [a for a in node.iter("a") if is_internal_link(a.get("href"), host, path)]
+    headlines = [a for a in links if len(a.text_content().split()) >= HEADLINE_WORDS]
+    if len(headlines) < MIN_ITEMS:
+        return False
+    linked = sum(len(" ".join(a.text_content().split())) for a in links)
+    return linked >= LINKED_SHARE * len(" ".join(node.text_content().split()))
+
+
+def drop_link_cards(tree: HtmlElement, url: str) -> int:
+    """Remove hover cards of other articles' headlines from inside paragraphs; returns how many."""
+    parts = urlsplit(url)
+    host, path = parts.hostname or "", parts.path.rstrip("/")
+    doomed = []
+    for paragraph in tree.iter("p"):
+        if len(paragraph.findall(".//a")) < MIN_ITEMS:  # cheap: most paragraphs have fewer links
+            continue
+        cards = [node for node in paragraph.iterdescendants()
+                 if isinstance(node.tag, str) and node.tag != "a" and _link_card(node, host, path)]
+        # the innermost: an outer wrapper may also hold the name the card is about
+        doomed.extend(card for card in cards if not any(other in cards for other in card.iterdescendants()))
+    for node in doomed:
+        if node.getparent() is not None:
+            node.drop_tree()  # keeps the tail text
     return len(doomed)

@@ -77,6 +77,15 @@ def test_steps_and_external_source_lists_are_kept():
     assert "Council delays vote" not in remaining
 
 
+def test_a_hover_card_of_headlines_inside_a_paragraph_is_removed_and_its_sentence_kept():
+    text = extracted("hover_card_in_paragraph.html", "https://capitol-wire.example/politics/4720-senate-passes-rail-bill").text
+    assert ("The Senate passed the rail bill on Tuesday after Senator Dana Reyes (D-Ore.) won over three members "
+            "of the opposition with a late amendment.") in text
+    assert "Reyes opens hearing" not in text and "MORE" not in text
+    # headlines linked from the paragraph's own sentence are its words, not a card
+    assert "as the House approved the rail bill after a long debate and freight lines asked for" in text
+
+
 def test_one_word_repeated_is_not_an_article():
     article = extracted("junk_repeated_word.html")
     assert article.rejected == "repetitive" and article.blocked is None
