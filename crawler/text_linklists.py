@@ -87,7 +87,7 @@ def drop_link_cards(tree: HtmlElement, url: str) -> int:
     """Remove hover cards of other articles' headlines from inside paragraphs; returns how many."""
     parts = urlsplit(url)
     host, path = parts.hostname or "", parts.path.rstrip("/")
-    doomed = []
+    doomed: list[HtmlElement] = []
     for paragraph in tree.iter("p"):
         if len(paragraph.findall(".//a")) < MIN_ITEMS:  # cheap: most paragraphs have fewer links
             continue
