@@ -83,7 +83,13 @@ _PROMPT_LED = re.compile(
     r"|iscriviti|abbonati|per continuare a leggere|contenuto riservato agli abbonati"
     r"|partager (?:sur|par|cet)|share (?:on|this|via)|teilen (?:auf|sie)|compartir en|condividi su"
     r"|(?:postez|laissez|laisser|ajoutez|écrire) (?:un|votre) commentaire|leave a (?:comment|reply)"
-    r"|kommentar schreiben|deja (?:un|tu) comentario|lascia un commento)",
+    r"|kommentar schreiben|deja (?:un|tu) comentario|lascia un commento"
+    # "Like this story? Share it with a friend!": a question about the article, then a call
+    r"|(?:did you )?(?:like|liked|enjoy|enjoyed|love) (?:this|the|our) (?:story|article|post|piece|read) ?\?"
+    r"|(?:vous avez aimé|vous aimez) (?:cet|l') ?article ?\?|cet article vous a plu ?\?"
+    r"|hat (?:ihnen|dir) (?:dieser|der|unser) (?:artikel|beitrag) gefallen ?\?"
+    r"|gefällt (?:ihnen|dir) (?:dieser|der|unser) (?:artikel|beitrag) ?\?"
+    r"|¿?te (?:gustó|ha gustado) (?:este|el) artículo ?\?|ti è piaciuto (?:questo|l') ?articolo ?\?)",
     re.I,
 )
 # a prompt-led line is furniture when very short, or not long and calling for an action
@@ -91,7 +97,8 @@ _PROMPT_SHORT_WORDS = 8
 _PROMPT_MAX_WORDS = 25
 _CALL_TO_ACTION = re.compile(
     r"abonn|subscri|inscri|newsletter|compte|connect|log ?in|sign ?(?:in|up)|account|regist|abbon|suscri"
-    r"|commentaire|comment|kommentar|comentario|commento|facebook|twitter|whatsapp|e-?mail|gratuit|free",
+    r"|commentaire|comment|kommentar|comentario|commento|facebook|twitter|whatsapp|e-?mail|gratuit|free"
+    r"|share|partag|teile|compart|condivid",
     re.I,
 )
 # cookie notices: a line led by one of these is furniture when not long

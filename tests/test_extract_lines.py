@@ -76,6 +76,8 @@ PAIRS = {
         ("Ce site utilise des cookies pour améliorer votre expérience.",
          "La biscuiterie produit chaque jour des cookies vendus dans toute la région."),
         ("Image Alt", "L'image de la ville a beaucoup changé depuis la rénovation du centre historique."),
+        ("Vous avez aimé cet article ? Partagez-le !",
+         "Vous avez aimé cet article de la loi, a lancé le ministre aux députés qui l'avaient voté en 2019."),
     ],
     "en": [
         ("Read more: Senate passes the budget",
@@ -91,6 +93,10 @@ PAIRS = {
          "The clerk said he didn't have permission to register the new voters before the deadline."),
         ("We use cookies to personalise content and ads.",
          "The bakery said we use cookies from a local supplier in every box we sell."),
+        ("Like this story? Share it with a friend!",
+         "Like this story, the mayor's account of the flood was shared widely before the council met."),
+        ("Enjoyed this article? Share it on WhatsApp or by email with your friends and family.",
+         "Enjoyed this article's subject, the festival, is held every August in the old harbour, organisers said."),
     ],
     "de": [
         ("Lesen Sie auch: Bundestag beschließt Haushalt",
@@ -100,6 +106,8 @@ PAIRS = {
         ("Anzeige", "Eine Anzeige gegen den Bauträger wurde nach Angaben der Polizei bereits im Sommer erstattet."),
         ("Kommentar schreiben",
          "Der Sprecher wollte keinen Kommentar zu den laufenden Ermittlungen abgeben, schreiben die Kollegen."),
+        ("Hat Ihnen dieser Artikel gefallen? Dann teilen Sie ihn!",
+         "Hat Ihnen dieser Artikel des Grundgesetzes nie gefallen, fragte die Richterin den Kläger in der Anhörung."),
     ],
     "es": [
         ("Lee también: El Congreso aprueba los presupuestos",
