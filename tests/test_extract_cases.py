@@ -86,6 +86,29 @@ def test_a_hover_card_of_headlines_inside_a_paragraph_is_removed_and_its_sentenc
     assert "as the House approved the rail bill after a long debate and freight lines asked for" in text
 
 
+LEAD = ("The flood barrier on the lower river opened on Monday, a year later than planned and thirty million "
+        "euros over its budget, after two winters of delays.")
+
+
+def test_the_lead_set_apart_above_the_body_is_part_of_the_text():
+    html = (FIXTURES / "lead_above_body.html").read_bytes()
+    text = extract(html, "https://river-courier.example/region/flood-barrier").text
+    assert text.splitlines()[0] == LEAD
+    assert "Engineers closed the steel gates" in text.splitlines()[1]
+    assert text.count("a year later than planned") == 1
+
+
+@pytest.mark.parametrize("deck", ['<h2 class="article__summary">', '<div class="c-entry-summary p-dek">',
+                                  '<div class="articleDek">', '<div class="sub_title">'])
+def test_a_sub_headline_that_repeats_the_description_stays_out_like_the_headline(deck):
+    tag = deck[1:deck.index(" ")]
+    html = (FIXTURES / "lead_above_body.html").read_text(encoding="utf-8").replace(
+        '<div class="article__summary summary">' + LEAD + "</div>", deck + LEAD + f"</{tag}>")
+    assert deck + LEAD in html
+    text = extract(html.encode(), "https://river-courier.example/region/flood-barrier").text
+    assert "a year later than planned" not in text and text.startswith("Engineers closed the steel gates")
+
+
 def test_one_word_repeated_is_not_an_article():
     article = extracted("junk_repeated_word.html")
     assert article.rejected == "repetitive" and article.blocked is None

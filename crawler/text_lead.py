@@ -1,0 +1,73 @@
+"""The article's lead (standfirst) when the extractors left it out.
+
+Many pages set their lead apart from the body, in a "summary", "intro" or "chapo" block above it,
+and trafilatura often skips that block. The page names its lead itself: the description meta tags
+repeat it (whole or cut short). When the extracted text does not hold the description, the block
+of the page that starts with it, above the extracted text, is put back in front of it.
+
+A sub-headline (a "deck": a heading element, or a block its class names dek, deck, subhead,
+subtitle or strapline) is a headline under the headline, not text: it stays out, as the headline
+does.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from crawler.text_select import covers, is_sentence
+
+LEAD_MIN_WORDS = 8  # a shorter description is a tagline, not a lead
+PREFIX_CHARS = 60  # how much of the description must open the block
+MAX_LEAD_CHARS = 1500  # a longer block is a container of the article, not its lead
+_BLOCKS = frozenset({"p", "div", "h2", "h3", "h4", "section", "header", "span", "strong", "em", "b", "td", "li"})
+_HEADINGS = frozenset({"h2", "h3", "h4"})
+_DECK_WORDS = frozenset({"dek", "deck", "subhead", "subheadline", "subtitle", "strapline"})
+_CLASS_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")  # "articleDek" -> article, Dek
+_TEXT_WITH = etree.XPath("//body//text()[contains(., $words)]")
+
+
+def _squashed(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def with_lead(lines: list[str], tree: HtmlElement, lead: str | None) -> list[str]:
+    """``lines`` with the page's lead block in front when the extractors missed it."""
+    if not lines or not lead or len(lead.split()) < LEAD_MIN_WORDS or covers(lines, lead, 0.5):
+        return lines
+    prefix = _squashed(lead.rstrip(".…").rstrip())[:PREFIX_CHARS]
+    opening = " ".join(lead.split()[:5])
+    for text_node in _TEXT_WITH(tree, words=opening):
+        block = text_node.getparent()
+        while block is not None and block.tag not in _BLOCKS:
+            block = block.getparent()
+        if block is None or any(a.tag == "a" for a in block.iterancestors()):
+            continue  # a teaser's link to the article, not its lead
+        if _is_deck(block):
+            return lines
+        text = " ".join(block.text_content().split())
+        if len(text) > MAX_LEAD_CHARS or not _squashed(text).startswith(prefix) or not is_sentence(text):
+            continue
+        if _above(tree, text, lines[0]):
+            return [text, *lines]
+    return lines
+
+
+def _is_deck(block: HtmlElement) -> bool:
+    return any(node.tag in _HEADINGS or _names_a_deck(node.get("class") or "")
+               for node in [block, *block.iterancestors()][:3])
+
+
+def _names_a_deck(classes: str) -> bool:
+    words = [word.casefold() for word in _CLASS_WORD.findall(classes)]
+    pairs = zip(words, words[1:] + [""])  # "sub-head", "sub_title": one word split in two
+    return any(word in _DECK_WORDS or word + following in _DECK_WORDS for word, following in pairs)
+
+
+def _above(tree: HtmlElement, lead: str, first_line: str) -> bool:
+    """Whether the lead comes before the extracted text's first paragraph on the page."""
+    page = " ".join(tree.xpath("string(//body)").split())
+    at_lead, at_text = page.find(lead[:PREFIX_CHARS]), page.find(" ".join(first_line.split())[:PREFIX_CHARS])
+    return 0 <= at_lead < at_text
