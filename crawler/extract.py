@@ -20,7 +20,7 @@ from crawler.candidates import main_text
 from crawler.text_blocks import block_reason
 from crawler.text_dates import choose_dates, dateline_date, dateline_dates, guess_date, in_page_offset, page_dates
 from crawler.text_decode import decode_html
-from crawler.text_furniture import drop_related_blocks, drop_selected, filter_lines, site_name_keys
+from crawler.text_furniture import drop_captions, drop_related_blocks, drop_selected, filter_lines, site_name_keys
 from crawler.text_lead import with_lead
 from crawler.text_linklists import drop_link_cards, drop_related_lists
 from crawler.text_meta import squash as _squash
@@ -90,6 +90,7 @@ def extract(
         drop_selected(tree, drop_selectors)
     signals = page_signals(tree, url, page.metas, page.ld)  # before furniture is removed: its links count
     drop_related_blocks(tree)
+    drop_captions(tree)
     drop_related_lists(tree, url)
     drop_link_cards(tree, url)
     lines = filter_lines(main_text(tree, url, language, signals), furniture, names)

@@ -1,6 +1,7 @@
 """Page furniture recognised by its shape (French, English, German, Spanish, Italian, some
 Portuguese): "read also" links, ad labels, share boxes, comment/login/newsletter/paywall
-prompts, cookie notices, lone image alt text, the site name alone on a line.
+prompts, cookie notices, lone image alt text, image captions and credits, the site name alone on a
+line.
 
 A paragraph is furniture only when it IS the label or prompt: the whole line, the label
 followed by a separator and a link title, or a short line led by a prompt. A sentence that
@@ -16,6 +17,7 @@ from collections.abc import Iterable
 from lxml.html import HtmlElement
 
 from archive.text import line_fingerprint, normalize_line
+from crawler.html_classes import names_any
 
 # labels that lead a link to another article: "Lire aussi : <title>"
 _RELATED = (
@@ -203,6 +205,30 @@ def drop_related_blocks(tree: HtmlElement) -> None:
     for node in doomed:
         if node.getparent() is not None:
             node.drop_tree()  # keeps the tail text
+
+
+_CAPTION_WORDS = frozenset({"caption", "figcaption", "credit", "credits", "copyright"})
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+CAPTION_MAX_CHARS = 400  # a longer "caption" block holds more than a caption
+
+
+def drop_captions(tree: HtmlElement) -> None:
+    """Remove image captions and photo credits: <figcaption>, and a block beside an image whose
+    class names it a caption or a credit ("img__caption", "photoCredit"). A heading is kept
+    whatever its class says (utility classes such as "caption-s5" are font sizes)."""
+    doomed = [node for node in tree.xpath("//figcaption | //*[@class]") if _is_caption(node)]
+    for node in doomed:
+        if node.getparent() is not None and len(" ".join(node.text_content().split())) < CAPTION_MAX_CHARS:
+            node.drop_tree()  # keeps the tail text
+
+
+def _is_caption(node: HtmlElement) -> bool:
+    if node.tag == "figcaption":
+        return True
+    if node.tag in _HEADING_TAGS or not names_any(node.get("class"), _CAPTION_WORDS):
+        return False
+    parent = node.getparent()
+    return parent is not None and bool(parent.xpath(".//img | .//picture"))
 
 
 def drop_selected(tree: HtmlElement, selectors: Iterable[str]) -> None:

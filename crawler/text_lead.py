@@ -12,11 +12,10 @@ does.
 
 from __future__ import annotations
 
-import re
-
 from lxml import etree
 from lxml.html import HtmlElement
 
+from crawler.html_classes import names_any
 from crawler.text_select import covers, is_sentence
 
 LEAD_MIN_WORDS = 8  # a shorter description is a tagline, not a lead
@@ -25,7 +24,6 @@ MAX_LEAD_CHARS = 1500  # a longer block is a container of the article, not its l
 _BLOCKS = frozenset({"p", "div", "h2", "h3", "h4", "section", "header", "span", "strong", "em", "b", "td", "li"})
 _HEADINGS = frozenset({"h2", "h3", "h4"})
 _DECK_WORDS = frozenset({"dek", "deck", "subhead", "subheadline", "subtitle", "strapline"})
-_CLASS_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")  # "articleDek" -> article, Dek
 _TEXT_WITH = etree.XPath("//body//text()[contains(., $words)]")
 
 
@@ -56,14 +54,8 @@ def with_lead(lines: list[str], tree: HtmlElement, lead: str | None) -> list[str
 
 
 def _is_deck(block: HtmlElement) -> bool:
-    return any(node.tag in _HEADINGS or _names_a_deck(node.get("class") or "")
+    return any(node.tag in _HEADINGS or names_any(node.get("class"), _DECK_WORDS)
                for node in [block, *block.iterancestors()][:3])
-
-
-def _names_a_deck(classes: str) -> bool:
-    words = [word.casefold() for word in _CLASS_WORD.findall(classes)]
-    pairs = zip(words, words[1:] + [""])  # "sub-head", "sub_title": one word split in two
-    return any(word in _DECK_WORDS or word + following in _DECK_WORDS for word, following in pairs)
 
 
 def _above(tree: HtmlElement, lead: str, first_line: str) -> bool:

@@ -17,6 +17,7 @@ from archive.store import ArticleFields, Outcome, Page, save_article
 from crawler.extract import extract
 from crawler.pipelines import NotAnArticle  # noqa: F401  (the pipeline's drop reason exists)
 from crawler.text_dates import dateline_date, in_page_offset, parse_date
+from crawler.text_furniture import drop_captions
 from crawler.text_linklists import drop_related_lists
 from crawler.text_quality import rejection_reason
 from crawler.text_titles import shared_affixes, strip_affixes
@@ -107,6 +108,19 @@ def test_a_sub_headline_that_repeats_the_description_stays_out_like_the_headline
     assert deck + LEAD in html
     text = extract(html.encode(), "https://river-courier.example/region/flood-barrier").text
     assert "a year later than planned" not in text and text.startswith("Engineers closed the steel gates")
+
+
+def test_image_captions_and_credits_are_removed_before_extraction():
+    tree = load_html((FIXTURES / "captions_and_credits.html").read_text(encoding="utf-8"))
+    drop_captions(tree)
+    remaining = " ".join(tree.xpath("string(//body)").split())
+    for caption in ("Jane Porter/harbour-images.example", "The north pier at low tide", "Photo: Tom Reed",
+                    "Residents welcomed the first ferry"):
+        assert caption not in remaining
+    assert "The first ferry of the morning arrived from the islands" in remaining
+    assert "What changes for passengers" in remaining  # a heading with a "caption" font class is a heading
+    text = extracted("captions_and_credits.html", "https://coast-gazette.example/local/harbour-reopens").text
+    assert "the car deck can again be reached from the town side" in text and "Photo: Tom Reed" not in text
 
 
 def test_one_word_repeated_is_not_an_article():
