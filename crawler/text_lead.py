@@ -16,7 +16,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.html_classes import names_any
-from crawler.text_select import covers, is_sentence
+from crawler.text_select import is_sentence
 
 LEAD_MIN_WORDS = 8  # a shorter description is a tagline, not a lead
 PREFIX_CHARS = 60  # how much of the description must open the block
@@ -33,10 +33,12 @@ def _squashed(text: str) -> str:
 
 def with_lead(lines: list[str], tree: HtmlElement, lead: str | None) -> list[str]:
     """``lines`` with the page's lead block in front when the extractors missed it."""
-    if not lines or not lead or len(lead.split()) < LEAD_MIN_WORDS or covers(lines, lead, 0.5):
+    if not lines or not lead or len(lead.split()) < LEAD_MIN_WORDS:
+        return lines
+    opening = " ".join(lead.split()[:5])
+    if opening in "\n".join(lines):  # the text holds the lead (lines are whitespace-collapsed)
         return lines
     prefix = _squashed(lead.rstrip(".…").rstrip())[:PREFIX_CHARS]
-    opening = " ".join(lead.split()[:5])
     for text_node in _TEXT_WITH(tree, words=opening):
         block = text_node.getparent()
         while block is not None and block.tag not in _BLOCKS:
