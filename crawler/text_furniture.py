@@ -29,13 +29,16 @@ _RELATED = (
     r"|lee (?:también|tambien)|leer más|leer mas|te puede interesar|relacionad[oa]s?|noticias relacionadas"
     r"|leggi anche|leggi (?:tutto|di più)|potrebbe interessarti|articoli correlati"
     r"|leia (?:também|mais)|veja também|saiba mais"
+    r"|vea (?:también|tambien)|ver (?:también|tambien)|notas relacionadas|te recomendamos"
+    r"|lesen sie hier|schon gelesen|siehe auch|weitere artikel|lees ook|zie ook|découvrez aussi"
+    r"|czytaj (?:też|także|również)|zobacz (?:też|także|również)|przeczytaj (?:też|także|również)"
 )
 _RELATED_LED = re.compile(rf"^(?:{_RELATED})\s*(?P<sep>[:»>|→\-–—•]+)?\s*(?P<rest>.*)$", re.I)
 # first words of those labels: a cheap test before the regular expression
 _RELATED_FIRST_WORDS = frozenset(
     "à a lire voir sur read see also related more recommended you most editor's editors trending lesen mehr auch"
     " das weiterlesen lee leer te relacionado relacionados relacionada relacionadas noticias leggi potrebbe"
-    " articoli leia veja saiba".split()
+    " articoli leia veja saiba vea ver notas schon siehe weitere lees zie découvrez czytaj zobacz przeczytaj".split()
 )
 
 # whole-line labels and prompts (compared with normalize_line: casefolded, ends stripped)
@@ -128,6 +131,14 @@ _TIMESTAMP_LED = re.compile(
     re.I,
 )
 _TIMESTAMP_MAX_WORDS = 10
+# "Foto: dpa", "Titelbild: Name/Agentur", "Crédits photos : Bestimage", "(Photo by Name/Getty Images)"
+_CREDIT_LED = re.compile(
+    r"^\(?(?:(?:photo|foto|bild|image|picture|imagen|fotografía|immagine)s?(?: (?:credits?|source|quelle|fuente))?"
+    r"|titelbild|beitragsbild|headerbild|aufmacherbild|bildquelle|crédits? photos?|source photo|credits?)\s*[:©]"
+    r"|^\(?(?:photo|foto|bild) (?:by|von|de|di|par|:)\b",
+    re.I,
+)
+_CREDIT_MAX_WORDS = 12
 _SHORTCODE = re.compile(r"^\[\w[^\]]*\].*\[/\w+\]$")  # a CMS shortcode left unrendered
 _SENTENCE_END = re.compile(r"[.!?…]['\"»”’)]*$")
 
@@ -145,6 +156,8 @@ def is_furniture_line(line: str, site_names: Iterable[str] = ()) -> bool:
     if words <= _TIMESTAMP_MAX_WORDS and _TIMESTAMP_LED.match(norm):
         return True
     if _SHORTCODE.match(line.strip()):
+        return True
+    if words <= _CREDIT_MAX_WORDS and _CREDIT_LED.match(line.strip()):
         return True
     related = _RELATED_LED.match(norm)
     if related:

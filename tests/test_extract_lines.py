@@ -78,6 +78,8 @@ PAIRS = {
         ("Image Alt", "L'image de la ville a beaucoup changé depuis la rénovation du centre historique."),
         ("Vous avez aimé cet article ? Partagez-le !",
          "Vous avez aimé cet article de la loi, a lancé le ministre aux députés qui l'avaient voté en 2019."),
+        ("Crédits photos : Bestimage",
+         "Les crédits photos de l'exposition ont été offerts par la mairie aux écoles de la ville."),
     ],
     "en": [
         ("Read more: Senate passes the budget",
@@ -97,6 +99,8 @@ PAIRS = {
          "Like this story, the mayor's account of the flood was shared widely before the council met."),
         ("Enjoyed this article? Share it on WhatsApp or by email with your friends and family.",
          "Enjoyed this article's subject, the festival, is held every August in the old harbour, organisers said."),
+        ("(Photo by Kevin Mazur/Getty Images)",
+         "Photo by photo, the exhibition retraces the life of the old harbour since the war, the curator said."),
     ],
     "de": [
         ("Lesen Sie auch: Bundestag beschließt Haushalt",
@@ -108,6 +112,9 @@ PAIRS = {
          "Der Sprecher wollte keinen Kommentar zu den laufenden Ermittlungen abgeben, schreiben die Kollegen."),
         ("Hat Ihnen dieser Artikel gefallen? Dann teilen Sie ihn!",
          "Hat Ihnen dieser Artikel des Grundgesetzes nie gefallen, fragte die Richterin den Kläger in der Anhörung."),
+        ("Titelbild: Christophe Geyres/picture-alliance",
+         "Das Titelbild der Zeitschrift zeigte den Bürgermeister vor dem neuen Rathaus, sagte die Redaktion."),
+        ("Schon gelesen?", "Schon gelesen hatte der Minister den Bericht, als die Abgeordneten ihn danach fragten."),
     ],
     "es": [
         ("Lee también: El Congreso aprueba los presupuestos",
@@ -116,6 +123,8 @@ PAIRS = {
         ("Publicidad", "La publicidad institucional costó más de un millón de euros el año pasado, según el informe."),
         ("Deja un comentario",
          "El portavoz no quiso hacer ningún comentario sobre la investigación en curso del juzgado."),
+        ("VEA TAMBIÉN: Entre heces y guaricha, la escuela no brilla",
+         "Los vecinos pueden ver también el programa de las fiestas en la web del ayuntamiento."),
     ],
     "it": [
         ("Leggi anche: Il Senato approva la legge di bilancio",
@@ -124,6 +133,10 @@ PAIRS = {
          "La pubblicità del comune è costata più di un milione di euro lo scorso anno, secondo la relazione."),
         ("Lascia un commento",
          "Il portavoce non ha voluto lasciare un commento sulle indagini in corso della procura."),
+    ],
+    "pl": [
+        ("Czytaj też: Wyścig zbrojeń ruszył z kopyta",
+         "Czytaj też uważnie instrukcję obsługi, radzą eksperci z urzędu ochrony konsumentów."),
     ],
 }
 CASES = [(lang, furniture, sentence) for lang, pairs in PAIRS.items() for furniture, sentence in pairs]
