@@ -95,16 +95,33 @@ _PROMPT_LED = re.compile(
     r"|(?:vous avez aimé|vous aimez) (?:cet|l') ?article ?\?|cet article vous a plu ?\?"
     r"|hat (?:ihnen|dir) (?:dieser|der|unser) (?:artikel|beitrag) gefallen ?\?"
     r"|gefällt (?:ihnen|dir) (?:dieser|der|unser) (?:artikel|beitrag) ?\?"
-    r"|¿?te (?:gustó|ha gustado) (?:este|el) artículo ?\?|ti è piaciuto (?:questo|l') ?articolo ?\?)",
+    r"|¿?te (?:gustó|ha gustado) (?:este|el) artículo ?\?|ti è piaciuto (?:questo|l') ?articolo ?\?"
+    # calls to follow, sign up, support or download
+    r"|follow us|like us on|folgen sie uns|liken sie uns|suivez-nous|síguenos|seguici"
+    r"|subscribe now|sign up (?:now|here|today)|zum newsletter|newsletter abonnieren|jetzt (?:registrieren|anmelden)"
+    r"|get (?:the|our) [^.?!]{0,40}(?:newsletter|edition|app)\b|download (?:the|our) [^.?!]{0,30}app\b"
+    r"|(?:please )?support us|unterstütze[n]? (?:uns|sie uns)|donate now|jetzt spenden|hazte (?:miembro|socio)"
+    r"|do you want to be informed|want to stay informed)",
     re.I,
 )
+# disclosures of affiliate links and advertisers: a notice about the page, not its article
+_DISCLOSURE = re.compile(
+    r"enthält (?:werbe|affiliate)|von denen [^.]{0,40}provision erh|we may (?:receive|earn) (?:a )?commission"
+    r"|references to products from one or more of our advertisers|advertisers do not influence"
+    r"|(?:contains|may contain) affiliate|liens d'affiliation|enlaces de afiliados"
+    r"|copyrighted property of|written permission must be obtained",
+    re.I,
+)
+_DISCLOSURE_MAX_WORDS = 50
+# "12 Kommentare", "0 comments": a count of the comments below, not text
+_COMMENT_COUNT = re.compile(r"^\d+ (?:kommentare?|comments?|commentaires?|comentarios?|commenti|reacties)\b", re.I)
 # a prompt-led line is furniture when very short, or not long and calling for an action
 _PROMPT_SHORT_WORDS = 8
 _PROMPT_MAX_WORDS = 25
 _CALL_TO_ACTION = re.compile(
     r"abonn|subscri|inscri|newsletter|compte|connect|log ?in|sign ?(?:in|up)|account|regist|abbon|suscri"
     r"|commentaire|comment|kommentar|comentario|commento|facebook|twitter|whatsapp|e-?mail|gratuit|free"
-    r"|share|partag|teile|compart|condivid",
+    r"|share|partag|teile|compart|condivid|instagram|youtube|app\b|donat|spende|miembro|informed",
     re.I,
 )
 # cookie notices: a line led by one of these is furniture when not long
@@ -158,6 +175,10 @@ def is_furniture_line(line: str, site_names: Iterable[str] = ()) -> bool:
     if _SHORTCODE.match(line.strip()):
         return True
     if words <= _CREDIT_MAX_WORDS and _CREDIT_LED.match(line.strip()):
+        return True
+    if words <= _CREDIT_MAX_WORDS and _COMMENT_COUNT.match(norm) and not _SENTENCE_END.search(line.strip()):
+        return True
+    if words <= _DISCLOSURE_MAX_WORDS and _DISCLOSURE.search(norm):
         return True
     related = _RELATED_LED.match(norm)
     if related:

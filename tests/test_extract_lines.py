@@ -101,6 +101,10 @@ PAIRS = {
          "Enjoyed this article's subject, the festival, is held every August in the old harbour, organisers said."),
         ("(Photo by Kevin Mazur/Getty Images)",
          "Photo by photo, the exhibition retraces the life of the old harbour since the war, the curator said."),
+        ("Follow us on Twitter", "Police said the protesters would follow us to the border, the driver told reporters."),
+        ("This post contains references to products from one or more of our advertisers.",
+         "The company said affiliate links made up a third of its revenue last year, according to the filing."),
+        ("0 comments", "12 comments were left on the council website before the vote, the clerk said."),
     ],
     "de": [
         ("Lesen Sie auch: Bundestag beschließt Haushalt",
@@ -115,6 +119,9 @@ PAIRS = {
         ("Titelbild: Christophe Geyres/picture-alliance",
          "Das Titelbild der Zeitschrift zeigte den Bürgermeister vor dem neuen Rathaus, sagte die Redaktion."),
         ("Schon gelesen?", "Schon gelesen hatte der Minister den Bericht, als die Abgeordneten ihn danach fragten."),
+        ("Dieser Artikel kann Links zu Anbietern enthalten, von denen wir eine Provision erhalten.",
+         "Der Makler soll eine Provision erhalten haben, sagte die Staatsanwältin vor dem Landgericht."),
+        ("Folgen Sie uns auf Facebook", "Folgen Sie uns, rief der Bürgermeister, und die Brücke wird 2030 fertig."),
     ],
     "es": [
         ("Lee también: El Congreso aprueba los presupuestos",
