@@ -32,13 +32,15 @@ _RELATED = (
     r"|vea (?:también|tambien)|ver (?:también|tambien)|notas relacionadas|te recomendamos"
     r"|lesen sie hier|schon gelesen|siehe auch|weitere artikel|lees ook|zie ook|découvrez aussi"
     r"|czytaj (?:też|także|również)|zobacz (?:też|także|również)|przeczytaj (?:też|także|również)"
+    r"|don'?t miss|ne manquez pas|nicht verpassen"
 )
 _RELATED_LED = re.compile(rf"^(?:{_RELATED})\s*(?P<sep>[:»>|→\-–—•]+)?\s*(?P<rest>.*)$", re.I)
 # first words of those labels: a cheap test before the regular expression
 _RELATED_FIRST_WORDS = frozenset(
     "à a lire voir sur read see also related more recommended you most editor's editors trending lesen mehr auch"
     " das weiterlesen lee leer te relacionado relacionados relacionada relacionadas noticias leggi potrebbe"
-    " articoli leia veja saiba vea ver notas schon siehe weitere lees zie découvrez czytaj zobacz przeczytaj".split()
+    " articoli leia veja saiba vea ver notas schon siehe weitere lees zie découvrez czytaj zobacz przeczytaj don't dont"
+    " ne nicht".split()
 )
 
 # whole-line labels and prompts (compared with normalize_line: casefolded, ends stripped)
@@ -156,6 +158,21 @@ _CREDIT_LED = re.compile(
     re.I,
 )
 _CREDIT_MAX_WORDS = 12
+# lines about the page, not of its article: tags, reading time, contributors, a lone e-mail address
+_ABOUT_PAGE = re.compile(
+    r"^(?:filed under|tags?|tagged(?: with)?|schlagwörter|schlagworte|stichworte|mots-clés|étiquettes|etiquetas"
+    r"|temas|argomenti)\s*:"
+    r"|^(?:reading time|read time|lesezeit|lesedauer|temps de lecture|tiempo de lectura|tempo de leitura"
+    r"|tempo di lettura)\s*:?\s*(?:ca\.\s*)?\d+|^\d+\s*(?:min(?:ute)?s?\.?|minuten) (?:read|lesezeit|de lecture)\b"
+    r"|^\((?:additional )?(?:reporting|writing|editing) by\b|^(?:additional )?reporting by [^.]*;\s*editing by"
+    r"|contributed (?:to )?(?:this report|reporting)(?: (?:from|in) [^.,;]{0,40})?\.?$"
+    r"|^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$",  # (a lone URL may be what the article lists: kept)
+    re.I,
+)
+_ABOUT_PAGE_MAX_WORDS = 40
+# "Follow AP's coverage at https://...", "Follow The Times on Facebook": a call, whoever is followed
+_FOLLOW = re.compile(r"^follow\b.*\b(?:facebook|twitter|instagram|youtube|linkedin|tiktok|coverage|newsletter)\b"
+                     r"|^follow\b.*https?://", re.I)
 _SHORTCODE = re.compile(r"^\[\w[^\]]*\].*\[/\w+\]$")  # a CMS shortcode left unrendered
 _SENTENCE_END = re.compile(r"[.!?…]['\"»”’)]*$")
 
@@ -179,6 +196,8 @@ def is_furniture_line(line: str, site_names: Iterable[str] = ()) -> bool:
     if words <= _CREDIT_MAX_WORDS and _COMMENT_COUNT.match(norm) and not _SENTENCE_END.search(line.strip()):
         return True
     if words <= _DISCLOSURE_MAX_WORDS and _DISCLOSURE.search(norm):
+        return True
+    if words <= _ABOUT_PAGE_MAX_WORDS and (_ABOUT_PAGE.search(line.strip()) or _FOLLOW.match(line.strip())):
         return True
     related = _RELATED_LED.match(norm)
     if related:
