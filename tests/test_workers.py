@@ -35,6 +35,16 @@ def news():
 
 
 @pytest.fixture
+def slow_news():
+    # each page answered in 0.15 s: one worker alone needs about 9 s for them all, longer than the
+    # 5 s an idle Scrapy engine waits before it looks at the queue again, so both take part
+    site = NewsSite(PAGES)
+    site.slow = dict.fromkeys(site.paths, 0.15)
+    yield site
+    site.close()
+
+
+@pytest.fixture
 def workers(pg_url, queue, tmp_path):
     started: list[Worker] = []
 
@@ -104,7 +114,8 @@ def add_feed(pg_url: str, site: NewsSite) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_two_workers_share_a_crawl_and_archive_each_page_once(pg_url, queue, news, workers):
+def test_two_workers_share_a_crawl_and_archive_each_page_once(pg_url, queue, slow_news, workers):
+    news = slow_news
     db = Database(pg_url)
     add_feed(pg_url, news)
     pair = workers(2)
