@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from lxml import etree
 from lxml.html import HtmlElement
 
 from archive.text import line_fingerprint, normalize_line
@@ -264,30 +263,35 @@ def drop_related_blocks(tree: HtmlElement) -> None:
 _CAPTION_WORDS = frozenset({"caption", "figcaption", "credit", "credits", "copyright"})
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 CAPTION_MAX_CHARS = 400  # a longer "caption" block holds more than a caption
-_WITH_CLASS = etree.XPath("//figcaption | //*[@class]")
-_IMAGE_INSIDE = etree.XPath("boolean(.//img | .//picture)")
+CAPTION_LEVELS = 3  # how far up from an image its caption's container may be
 
 
 def drop_captions(tree: HtmlElement) -> None:
-    """Remove image captions and photo credits: <figcaption>, and a block beside an image whose
-    class names it a caption or a credit ("img__caption", "photoCredit"). A heading is kept
-    whatever its class says (utility classes such as "caption-s5" are font sizes)."""
-    doomed = [node for node in _WITH_CLASS(tree) if _is_caption(node)]
+    """Remove image captions and photo credits: <figcaption>, and a block beside an image (a
+    child of one of its nearest containers) whose class names it a caption or a credit
+    ("img__caption", "photoCredit"). A heading is kept whatever its class says (utility classes
+    such as "caption-s5" are font sizes). Found from the images, which are few, not by a look at
+    every element's class."""
+    doomed = list(tree.iter("figcaption"))
+    seen: set[HtmlElement] = set()
+    for image in tree.iter("img", "picture"):
+        container = image.getparent()
+        for _ in range(CAPTION_LEVELS):
+            if container is None or container in seen:
+                break
+            seen.add(container)
+            doomed.extend(child for child in container if _is_caption(child))
+            container = container.getparent()
     for node in doomed:
         if node.getparent() is not None and len(" ".join(node.text_content().split())) < CAPTION_MAX_CHARS:
             node.drop_tree()  # keeps the tail text
 
 
 def _is_caption(node: HtmlElement) -> bool:
-    if node.tag == "figcaption":
-        return True
-    classes = node.get("class") or ""
-    if "aption" not in classes and "redit" not in classes and "opyright" not in classes:
+    classes = node.get("class")
+    if not classes or ("aption" not in classes and "redit" not in classes and "opyright" not in classes):
         return False  # cheap: most classes name none of the words
-    if node.tag in _HEADING_TAGS or not names_any(classes, _CAPTION_WORDS):
-        return False
-    parent = node.getparent()
-    return parent is not None and bool(_IMAGE_INSIDE(parent))
+    return node.tag not in _HEADING_TAGS and names_any(classes, _CAPTION_WORDS)
 
 
 def drop_selected(tree: HtmlElement, selectors: Iterable[str]) -> None:

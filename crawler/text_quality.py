@@ -13,6 +13,7 @@ import re
 _WORD = re.compile(r"\w+")
 _SENTENCE = re.compile(r"\w[^.!?。！？]{10,}[.!?。！？…]")
 JUDGED_WORDS = 60  # texts shorter than this are not judged
+JUDGED_CHARS = 20_000  # a longer text is judged by its start (a text that repeats itself does so early)
 # a text repeats itself below MIN_DISTINCT_SHARE of distinct words, or for a long text below
 # DISTINCT_PER_ROOT times the square root of its length: a real vocabulary keeps growing, about as
 # that root (Heaps' law), so a long results list or table has a small share of distinct words but
@@ -24,7 +25,7 @@ PROSE_LINE_WORDS = 12  # a line this long without a full stop is still prose (un
 
 def rejection_reason(text: str) -> str | None:
     """"repetitive", "no-sentences" or None for a text that may be an article."""
-    words = _WORD.findall(text.casefold())
+    words = _WORD.findall(text[:JUDGED_CHARS].casefold())
     if len(words) < JUDGED_WORDS:
         return None
     if len(set(words)) < min(MIN_DISTINCT_SHARE * len(words), DISTINCT_PER_ROOT * math.sqrt(len(words))):
