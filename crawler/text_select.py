@@ -159,10 +159,10 @@ def plausible(lines: list[str], signals: PageSignals, paragraph_chars: int) -> b
     chars = sum(map(len, lines))
     if chars < SUSPICIOUSLY_SHORT or chars < SHARE_OF_PARAGRAPHS * paragraph_chars:
         return False
-    if is_junk(lines):
-        return False
-    if sentence_chars(lines, signals) < CONFIDENT_SENTENCE_CHARS and not covers(lines, signals.lead, 0.5):
-        return False
+    if sentence_chars(lines, signals) < CONFIDENT_SENTENCE_CHARS:
+        # few sentences: maybe a calendar or a teaser (a text of many sentences is neither)
+        if is_junk(lines) or not covers(lines, signals.lead, 0.5):
+            return False
     return not signals.reference or closeness(lines, signals.reference) >= REFERENCE_AGREEMENT
 
 
