@@ -105,13 +105,17 @@ def main_text(tree: HtmlElement, url: str, language: str | None, signals: PageSi
     by_reference = best_by_reference(found, signals.reference)
     if by_reference:
         return found[by_reference]
-    if not has_article_text(found[best], signals) and has_article_text(found["default"], signals):
-        best = "default"
     if not has_article_text(found[best], signals):
-        # every trafilatura pass found no sentence, or took a calendar or a table for the article
-        independent = without_headlines(justext_text(justext_paragraphs(tree, language)), signals)
-        return independent if has_article_text(independent, signals) else found[best]
+        if has_article_text(found["default"], signals):
+            best = "default"
+        else:  # every trafilatura pass found no sentence, or took a calendar or a table for the article
+            independent = justext_candidate(tree, language, signals)
+            return independent if has_article_text(independent, signals) else found[best]
     if sum(map(len, found[best])) >= FULLER_SHARE * sum(map(len, found["default"])):
         return found[best]  # the fuller pass adds little: not worth the risk of its leaks
-    independent = without_headlines(justext_text(justext_paragraphs(tree, language)), signals)
-    return supported_additions(found[best], found["default"], independent, signals)
+    return supported_additions(found[best], found["default"], justext_candidate(tree, language, signals), signals)
+
+
+def justext_candidate(tree: HtmlElement, language: str | None, signals: PageSignals) -> list[str]:
+    """jusText's good paragraphs of the page, without other articles' headlines."""
+    return without_headlines(justext_text(justext_paragraphs(tree, language)), signals)
