@@ -188,15 +188,16 @@ def is_furniture_line(line: str, site_names: Iterable[str] = ()) -> bool:
         return True
     if words <= _TIMESTAMP_MAX_WORDS and _TIMESTAMP_LED.match(norm):
         return True
-    if _SHORTCODE.match(line.strip()):
+    stripped = line.strip()
+    if _SHORTCODE.match(stripped):
         return True
-    if words <= _CREDIT_MAX_WORDS and _CREDIT_LED.match(line.strip()):
+    if words <= _CREDIT_MAX_WORDS and _CREDIT_LED.match(stripped):
         return True
-    if words <= _CREDIT_MAX_WORDS and _COMMENT_COUNT.match(norm) and not _SENTENCE_END.search(line.strip()):
+    if words <= _CREDIT_MAX_WORDS and _COMMENT_COUNT.match(norm) and not _SENTENCE_END.search(stripped):
         return True
     if words <= _DISCLOSURE_MAX_WORDS and _DISCLOSURE.search(norm):
         return True
-    if words <= _ABOUT_PAGE_MAX_WORDS and (_ABOUT_PAGE.search(line.strip()) or _FOLLOW.match(line.strip())):
+    if words <= _ABOUT_PAGE_MAX_WORDS and (_ABOUT_PAGE.search(stripped) or _FOLLOW.match(stripped)):
         return True
     related = _RELATED_LED.match(norm)
     if related:
@@ -204,7 +205,7 @@ def is_furniture_line(line: str, site_names: Iterable[str] = ()) -> bool:
         if not rest or related.group("sep"):
             return words <= 60
         # no separator: a link title (short, no final full stop), not a sentence
-        return words <= 20 and not _SENTENCE_END.search(line.strip())
+        return words <= 20 and not _SENTENCE_END.search(stripped)
     # list items ("- Sign up for the bundle...") are steps of the article, not prompts
     if words <= _PROMPT_MAX_WORDS and not line.lstrip().startswith(("- ", "• ")) and _PROMPT_LED.match(norm):
         return words <= _PROMPT_SHORT_WORDS or bool(_CALL_TO_ACTION.search(norm))

@@ -39,6 +39,7 @@ def with_lead(lines: list[str], tree: HtmlElement, lead: str | None) -> list[str
     if opening in "\n".join(lines):  # the text holds the lead (lines are whitespace-collapsed)
         return lines
     prefix = _squashed(lead.rstrip(".…").rstrip())[:PREFIX_CHARS]
+    page: str | None = None  # the body's text, read once, for the first block that could be the lead
     for text_node in _TEXT_WITH(tree, words=opening):
         block = text_node.getparent()
         while block is not None and block.tag not in _BLOCKS:
@@ -50,7 +51,9 @@ def with_lead(lines: list[str], tree: HtmlElement, lead: str | None) -> list[str
         text = " ".join(block.text_content().split())
         if len(text) > MAX_LEAD_CHARS or not _squashed(text).startswith(prefix) or not is_sentence(text):
             continue
-        if _above(tree, text, lines[0]):
+        if page is None:
+            page = " ".join(tree.xpath("string(//body)").split())
+        if _above(page, text, lines[0]):
             return [text, *lines]
     return lines
 
@@ -60,8 +63,7 @@ def _is_deck(block: HtmlElement) -> bool:
                for node in [block, *block.iterancestors()][:3])
 
 
-def _above(tree: HtmlElement, lead: str, first_line: str) -> bool:
-    """Whether the lead comes before the extracted text's first paragraph on the page."""
-    page = " ".join(tree.xpath("string(//body)").split())
+def _above(page: str, lead: str, first_line: str) -> bool:
+    """Whether the lead comes before the extracted text's first paragraph in the page's text."""
     at_lead, at_text = page.find(lead[:PREFIX_CHARS]), page.find(" ".join(first_line.split())[:PREFIX_CHARS])
     return 0 <= at_lead < at_text

@@ -31,15 +31,25 @@ _SENTENCE_END = re.compile(r"[.!?…]['\"»”’)]*$")
 _LABEL_TAGS = {"h2", "h3", "h4", "h5", "h6", "p", "strong", "b", "span", "div"}
 
 
+def _internal_links(node: HtmlElement, host: str, path: str) -> list[HtmlElement]:
+    return [a for a in node.iter("a") if is_internal_link(a.get("href"), host, path)]
+
+
+def _collapsed(node: HtmlElement) -> str:
+    return " ".join(node.text_content().split())
+
+
+def _mostly_links(text: str, links: list[HtmlElement]) -> bool:
+    """Whether the links' text is LINKED_SHARE or more of ``text`` (whitespace collapsed)."""
+    return sum(len(_collapsed(a)) for a in links) >= LINKED_SHARE * len(text)
+
+
 def _item_is_one_internal_link(item: HtmlElement, host: str, path: str) -> bool:
-    text = " ".join(item.text_content().split())
+    text = _collapsed(item)
     if not text:
         return False
-    links = [a for a in item.iter("a") if is_internal_link(a.get("href"), host, path)]
-    if not links:
-        return False
-    linked = sum(len(" ".join(a.text_content().split())) for a in links)
-    return linked >= LINKED_SHARE * len(text)
+    links = _internal_links(item, host, path)
+    return bool(links) and _mostly_links(text, links)
 
 
 def is_related_list(node: HtmlElement, host: str, path: str) -> bool:
@@ -53,7 +63,7 @@ def _label_before(node: HtmlElement) -> HtmlElement | None:
         previous = previous.getprevious()
     if previous is None or previous.tag not in _LABEL_TAGS or previous.find(".//a") is not None:
         return None
-    text = " ".join(previous.text_content().split())
+    text = _collapsed(previous)
     if not text or len(text.split()) > LABEL_MAX_WORDS or _SENTENCE_END.search(text):
         return None
     return previous
@@ -75,12 +85,9 @@ def drop_related_lists(tree: HtmlElement, url: str) -> int:
 
 
 def _link_card(node: HtmlElement, host: str, path: str) -> bool:
-    links = [a for a in node.iter("a") if is_internal_link(a.get("href"), host, path)]
+    links = _internal_links(node, host, path)
     headlines = [a for a in links if len(a.text_content().split()) >= HEADLINE_WORDS]
-    if len(headlines) < MIN_ITEMS:
-        return False
-    linked = sum(len(" ".join(a.text_content().split())) for a in links)
-    return linked >= LINKED_SHARE * len(" ".join(node.text_content().split()))
+    return len(headlines) >= MIN_ITEMS and _mostly_links(_collapsed(node), links)
 
 
 def drop_link_cards(tree: HtmlElement, url: str) -> int:
