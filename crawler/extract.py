@@ -24,7 +24,7 @@ from crawler.text_furniture import drop_captions, drop_related_blocks, drop_sele
 from crawler.text_lead import with_lead
 from crawler.text_linklists import drop_link_cards, drop_related_lists
 from crawler.text_meta import squash as _squash
-from crawler.text_parse import parse_html
+from crawler.text_parse import drop_invisible, parse_html
 from crawler.text_quality import rejection_reason
 from crawler.text_select import page_signals
 
@@ -86,6 +86,7 @@ def extract(
     author = text_meta.author_of(page, tree)
     names = site_name_keys(text_meta.site_name(page), site)
 
+    drop_invisible(tree)  # after the dates: htmldate's own cleaning keeps style sheets
     if drop_selectors:
         drop_selected(tree, drop_selectors)
     signals = page_signals(tree, url, page.metas, page.ld)  # before furniture is removed: its links count

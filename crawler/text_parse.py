@@ -36,6 +36,13 @@ def parse_html(html: str) -> HtmlElement | None:
     return tree
 
 
+def drop_invisible(tree: HtmlElement) -> None:
+    """Remove style sheets and inline SVG drawings (their tail text stays): no extractor reads
+    them as text, and an icon set in SVG can be a third of a page's elements, which every later
+    pass copies and walks again."""
+    etree.strip_elements(tree, "style", "svg", "{http://www.w3.org/2000/svg}svg", with_tail=False)
+
+
 def _from_bytes(html: str) -> HtmlElement | None:
     try:
         return fromstring(html.encode("utf-8", "surrogatepass"), parser=_PARSER)

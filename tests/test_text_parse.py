@@ -7,7 +7,8 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
-from crawler.text_parse import parse_html
+from crawler.extract import extract
+from crawler.text_parse import drop_invisible, parse_html
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -39,3 +40,32 @@ def test_stored_pages_parse_as_trafilatura_parses_them():
     for path in pages:
         text = path.read_text(encoding="utf-8", errors="replace")
         assert etree.tostring(parse_html(text)) == etree.tostring(load_html(text)), path
+
+
+def test_style_sheets_and_drawings_go_and_the_text_around_them_stays():
+    tree = parse_html("<html><head><style>p{color:red}</style></head><body><p>Before<svg><title>icon</title>"
+                      "<path d='M0'/></svg> after</p><style>.x{}</style><p>Next</p></body></html>")
+    drop_invisible(tree)
+    assert not tree.xpath("//style | //svg | //*[local-name()='svg']")
+    assert [p.text_content() for p in tree.iter("p")] == ["Before after", "Next"]
+
+
+_ICON = b'<svg class="icon" viewBox="0 0 24 24"><title>Share</title><path d="M0 0h24v24H0z"/></svg>'
+_SHEET = b"<style>.share{display:flex} /* 2024-01-02 */ p{margin:0}</style>"
+
+
+def _with_style_and_icons(body: bytes) -> bytes:
+    """A stored page as sites serve it: style sheets in head and body, SVG icons in links and text."""
+    body = body.replace(b"</head>", _SHEET + b"</head>", 1).replace(b"<body", _SHEET + b"<body", 1)
+    return body.replace(b"</a>", _ICON + b"</a>").replace(b"<p>", b"<p>" + _ICON, 3)
+
+
+def test_stored_pages_extract_the_same_with_or_without_style_sheets_and_drawings(monkeypatch):
+    # trafilatura, jusText and our passes read text: removing style and SVG first must not change
+    # what they find (it only makes every later copy and walk of the tree cheaper)
+    pages = [_with_style_and_icons(path.read_bytes()) for path in sorted(FIXTURES.rglob("*.html"))]
+    assert len(pages) >= 10
+    stripped = [extract(body, "https://example.com/a/page") for body in pages]
+    assert sum(bool(article.text) for article in stripped) >= 10
+    monkeypatch.setattr("crawler.extract.drop_invisible", lambda tree: None)
+    assert [extract(body, "https://example.com/a/page") for body in pages] == stripped
