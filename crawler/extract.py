@@ -70,6 +70,9 @@ def extract(
     if tree is None:
         return Article(url, None, None, "", None, None, None, None, site)
 
+    # first: every later pass (htmldate's and trafilatura's copies included) walks a smaller tree, and
+    # a date htmldate finds in a style sheet is a data URI's digits, not the page's date
+    drop_invisible(tree)
     page = text_meta.read_page(tree)
     title = text_meta.title_of(page, site)
     published_dates, modified_dates = page_dates(page, tree)
@@ -86,7 +89,6 @@ def extract(
     author = text_meta.author_of(page, tree)
     names = site_name_keys(text_meta.site_name(page), site)
 
-    drop_invisible(tree)  # after the dates: htmldate's own cleaning keeps style sheets
     if drop_selectors:
         drop_selected(tree, drop_selectors)
     signals = page_signals(tree, url, page.metas, page.ld)  # before furniture is removed: its links count
