@@ -3,7 +3,8 @@
 Many pages set their lead apart from the body, in a "summary", "intro" or "chapo" block above it,
 and trafilatura often skips that block. The page names its lead itself: the description meta tags
 repeat it (whole or cut short). When the extracted text does not hold the description, the block
-of the page that starts with it, above the extracted text, is put back in front of it.
+of the page that starts with it, above the extracted text, is put back in front of it (or, when
+that block is the whole article typed straight into a <div>, its first line up to a <br>).
 
 A sub-headline (a "deck": a heading element, or a block its class names dek, deck, subhead,
 subtitle or strapline) is a headline under the headline, not text: it stays out, as the headline
@@ -22,6 +23,7 @@ LEAD_MIN_WORDS = 8  # a shorter description is a tagline, not a lead
 PREFIX_CHARS = 60  # how much of the description must open the block
 MAX_LEAD_CHARS = 1500  # a longer block is a container of the article, not its lead
 _BLOCKS = frozenset({"p", "div", "h2", "h3", "h4", "section", "header", "span", "strong", "em", "b", "td", "li"})
+_LINE_BREAKERS = _BLOCKS - {"span", "strong", "em", "b"} | {"br"}  # what ends a line inside a block
 _HEADINGS = frozenset({"h2", "h3", "h4"})
 _DECK_WORDS = frozenset({"dek", "deck", "subhead", "subheadline", "subtitle", "strapline"})
 _TEXT_WITH = etree.XPath("//body//text()[contains(., $words)]")
@@ -49,6 +51,8 @@ def with_lead(lines: list[str], tree: HtmlElement, lead: str | None) -> list[str
         if _is_deck(block):
             return lines
         text = " ".join(block.text_content().split())
+        if len(text) > MAX_LEAD_CHARS:  # a container: the lead may be its first line, up to a <br>
+            text = next((run for run in _runs(block) if _squashed(run).startswith(prefix)), "")
         if len(text) > MAX_LEAD_CHARS or not _squashed(text).startswith(prefix) or not is_sentence(text):
             continue
         if page is None:
@@ -56,6 +60,21 @@ def with_lead(lines: list[str], tree: HtmlElement, lead: str | None) -> list[str
         if _above(page, text, lines[0]):
             return [text, *lines]
     return lines
+
+
+def _runs(block: HtmlElement) -> list[str]:
+    """The lines a reader sees in a block that holds text and inline elements: its content split
+    at each <br> and each child block (text typed straight into a <div>, lines broken by <br>)."""
+    runs, current = [], [block.text or ""]
+    for child in block:
+        if isinstance(child.tag, str) and child.tag in _LINE_BREAKERS:
+            runs.append(current)
+            current = []
+        else:
+            current.append(child.text_content() if isinstance(child.tag, str) else "")
+        current.append(child.tail or "")
+    runs.append(current)
+    return [text for run in runs if (text := " ".join("".join(run).split()))]
 
 
 def _is_deck(block: HtmlElement) -> bool:

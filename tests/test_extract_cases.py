@@ -18,6 +18,7 @@ from crawler.extract import extract
 from crawler.pipelines import NotAnArticle  # noqa: F401  (the pipeline's drop reason exists)
 from crawler.text_dates import dateline_date, in_page_offset, parse_date
 from crawler.text_furniture import drop_captions
+from crawler.text_lead import with_lead
 from crawler.text_linklists import drop_related_lists
 from crawler.text_quality import rejection_reason
 from crawler.text_titles import shared_affixes, strip_affixes
@@ -97,6 +98,20 @@ def test_the_lead_set_apart_above_the_body_is_part_of_the_text():
     assert text.splitlines()[0] == LEAD
     assert "Engineers closed the steel gates" in text.splitlines()[1]
     assert text.count("a year later than planned") == 1
+
+
+def test_a_lead_typed_straight_into_the_body_before_a_line_break_is_put_back():
+    # text straight in a <div>, lines broken by <br>: the lead is the block's first line, and the
+    # block is the whole article, too long to be taken as the lead itself
+    paragraphs = [f"{sentence}, as the authority's report on the works explains at length." for sentence in WATER]
+    body = "<br><br>".join([LEAD.replace("thirty million", "<em>thirty million</em>"), *paragraphs * 4])
+    html = (FIXTURES / "lead_above_body.html").read_text(encoding="utf-8")
+    html = html.replace(f'<div class="article__summary summary">{LEAD}</div>', "")
+    tree = load_html(html.replace('<div class="article__text text">', f'<div class="content">{body}</div><div>', 1))
+    assert len(tree.xpath("//body//text()[contains(., 'a year later than planned')]")) == 1
+    lines = [" ".join(p.split()) for p in paragraphs]
+    assert with_lead(lines, tree, LEAD) == [LEAD, *lines]
+    assert with_lead([LEAD, *lines], tree, LEAD) == [LEAD, *lines]  # already there: nothing added
 
 
 @pytest.mark.parametrize("deck", ['<h2 class="article__summary">', '<div class="c-entry-summary p-dek">',
