@@ -49,6 +49,13 @@ def test_normalize_text_is_whitespace_insensitive():
     assert normalize_text(a) == normalize_text(b) == "Premier paragraphe.\nSecond paragraphe, ici."
 
 
+def test_invisible_characters_are_dropped_wherever_they_are():
+    marked = "Le gouver\u00adnement\u200b a\ufeff parlé.\n\u200b\nLa séance reprend."
+    assert normalize_text(marked) == normalize_text("Le gouvernement a parlé.\nLa séance reprend.")
+    assert normalize_text(marked) == "Le gouvernement a parlé.\nLa séance reprend."
+    assert line_fingerprint("Lire\u00ad aussi") == line_fingerprint("Lire aussi")
+
+
 def test_normalize_text_keeps_real_changes():
     assert normalize_text("Le maire a dit oui.") != normalize_text("Le maire a dit non.")
     assert normalize_text("") == ""
