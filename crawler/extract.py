@@ -21,7 +21,7 @@ from crawler.text_blocks import block_reason
 from crawler.text_dates import choose_dates, dateline_date, dateline_dates, guess_date, in_page_offset, page_dates
 from crawler.text_decode import decode_html
 from crawler.text_furniture import drop_captions, drop_related_blocks, drop_selected, filter_lines, site_name_keys
-from crawler.text_lead import with_lead
+from crawler.text_lead import with_lead, with_named_lead
 from crawler.text_linklists import drop_link_cards, drop_related_lists
 from crawler.text_meta import squash as _squash
 from crawler.text_parse import drop_invisible, parse_html
@@ -99,7 +99,7 @@ def extract(
     lines = filter_lines(main_text(tree, url, language, signals), furniture, names)
     if lines and _squash(lines[0]) in {_squash(t) for t in (title, page.h1, page.html_title) if t}:
         lines = lines[1:]  # the headline repeated at the top of the body
-    lines = with_lead(lines, tree, signals.lead)
+    lines = with_named_lead(with_lead(lines, tree, signals.lead), tree, page.h1)
     text = "\n".join(lines)
     if language is None and LANGID_FLAG and text:  # only when trafilatura's detector is installed
         language = (language_classifier(text, "") or "")[:2] or None

@@ -4,7 +4,10 @@ Many pages set their lead apart from the body, in a "summary", "intro" or "chapo
 and trafilatura often skips that block. The page names its lead itself: the description meta tags
 repeat it (whole or cut short). When the extracted text does not hold the description, the block
 of the page that starts with it, above the extracted text, is put back in front of it (or, when
-that block is the whole article typed straight into a <div>, its first line up to a <br>).
+that block is the whole article typed straight into a <div>, its first line up to a <br>). A page
+with no description, or one that describes itself otherwise, still names its lead in the block's
+class ("teaser", "standfirst", "chapo", "intro"...): such a block between the headline and the text
+is put back too.
 
 A sub-headline (a "deck": a heading element, or a block its class names dek, deck, subhead,
 subtitle or strapline) is a headline under the headline, not text: it stays out, as the headline
@@ -12,6 +15,8 @@ does.
 """
 
 from __future__ import annotations
+
+import re
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -26,6 +31,17 @@ _BLOCKS = frozenset({"p", "div", "h2", "h3", "h4", "section", "header", "span", 
 _LINE_BREAKERS = _BLOCKS - {"span", "strong", "em", "b"} | {"br"}  # what ends a line inside a block
 _HEADINGS = frozenset({"h2", "h3", "h4"})
 _DECK_WORDS = frozenset({"dek", "deck", "subhead", "subheadline", "subtitle", "strapline"})
+_LEAD_WORDS = frozenset({"lead", "teaser", "intro", "introduction", "standfirst", "chapo", "chapeau", "summary",
+                         "excerpt", "abstract"})
+_MEDIA_WORDS = frozenset({"image", "img", "media", "art", "photo", "video", "figure", "caption", "credit", "picture"})
+_NOT_PROSE = etree.XPath(".//*[self::script or self::noscript or self::img or self::figure or self::picture"
+                         " or self::video or self::iframe][1]")
+_NOT_LEAD_WITHIN = frozenset({"a", "figure", "figcaption"})
+_CUT_SHORT = re.compile(r"[,;:]\s*(?:\.\.\.|…)$")
+# cheap first filter, on the attribute axis and without the first letter (any case): a class that
+# may name one of _LEAD_WORDS (its words are checked after)
+_NAMED = etree.XPath("//@class[" + " or ".join(f'contains(., "{stem}")' for stem in (
+    "ead", "easer", "ntro", "tandfirst", "hapo", "hapeau", "ummary", "xcerpt", "bstract")) + "]/..")
 _TEXT_WITH = etree.XPath("//body//text()[contains(., $words)]")
 
 
@@ -60,6 +76,39 @@ def with_lead(lines: list[str], tree: HtmlElement, lead: str | None) -> list[str
         if _above(page, text, lines[0]):
             return [text, *lines]
     return lines
+
+
+def with_named_lead(lines: list[str], tree: HtmlElement, headline: str | None) -> list[str]:
+    """``lines`` with the block between the headline and the text that its class names a lead
+    (lead, teaser, intro, standfirst, chapo...), when the page's description did not find it."""
+    if not lines or not headline:
+        return lines
+    page: str | None = None
+    for block in _NAMED(tree):
+        text = _named_lead_text(block)
+        if text is None or text[:PREFIX_CHARS] in "\n".join(lines):
+            continue
+        if page is None:
+            page = " ".join(tree.xpath("string(//body)").split())
+        if 0 <= page.find(headline) < page.find(text[:PREFIX_CHARS]) and _above(page, text, lines[0]):
+            return [text, *lines]
+    return lines
+
+
+def _named_lead_text(block: HtmlElement) -> str | None:
+    """The block's text when it is prose its class names a lead; None for a sub-headline, the
+    picture at the top ("lead-image", "lead-art") and its caption, another story's teaser (a
+    link), or a teaser cut short ("... plague,...")."""
+    classes = block.get("class")
+    if block.tag not in _BLOCKS or not names_any(classes, _LEAD_WORDS) or names_any(classes, _MEDIA_WORDS):
+        return None
+    if _is_deck(block) or _NOT_PROSE(block) or any(a.tag in _NOT_LEAD_WITHIN for a in block.iterancestors()):
+        return None
+    text = " ".join(block.text_content().split())
+    if not is_sentence(text) or len(text) > MAX_LEAD_CHARS or _CUT_SHORT.search(text):
+        return None
+    linked = sum(len(" ".join(a.text_content().split())) for a in block.iter("a"))
+    return text if linked <= 0.5 * len(text) else None
 
 
 def _runs(block: HtmlElement) -> list[str]:

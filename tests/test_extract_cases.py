@@ -100,6 +100,34 @@ def test_the_lead_set_apart_above_the_body_is_part_of_the_text():
     assert text.count("a year later than planned") == 1
 
 
+def _without_description(html: str) -> str:
+    return re.sub(r'<meta (?:name|property)="(?:og:)?description"[^>]*>', "", html)
+
+
+@pytest.mark.parametrize("block", ['<div class="article__summary summary">', '<p class="teaser-text">',
+                                   '<div class="c-standfirst">', '<section class="chapo">'])
+def test_a_lead_its_class_names_is_kept_when_the_page_has_no_description(block):
+    tag = block[1:block.index(" ")]
+    html = _without_description((FIXTURES / "lead_above_body.html").read_text(encoding="utf-8")).replace(
+        '<div class="article__summary summary">' + LEAD + "</div>", block + LEAD + f"</{tag}>")
+    assert "description" not in html and block + LEAD in html
+    text = extract(html.encode(), "https://river-courier.example/region/flood-barrier").text
+    assert text.splitlines()[0] == LEAD and text.count("a year later than planned") == 1
+
+
+@pytest.mark.parametrize("block", [
+    '<div class="lead-image"><img src="/barrier.jpg">' + LEAD + "</div>",  # the top picture's caption
+    '<div class="teaser"><a href="/region/other-story">' + LEAD + "</a></div>",  # another story's teaser
+    '<div class="summary"><script>var ad = 1;</script>' + LEAD + "</div>",
+    '<div class="teaser">' + LEAD.replace(", after two winters of delays.", ",...") + "</div>",  # cut short
+])
+def test_a_block_named_lead_that_is_no_lead_stays_out(block):
+    html = _without_description((FIXTURES / "lead_above_body.html").read_text(encoding="utf-8")).replace(
+        '<div class="article__summary summary">' + LEAD + "</div>", block)
+    text = extract(html.encode(), "https://river-courier.example/region/flood-barrier").text
+    assert text.startswith("Engineers closed the steel gates") and "a year later than planned" not in text
+
+
 def test_a_lead_typed_straight_into_the_body_before_a_line_break_is_put_back():
     # text straight in a <div>, lines broken by <br>: the lead is the block's first line, and the
     # block is the whole article, too long to be taken as the lead itself
