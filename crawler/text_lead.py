@@ -38,10 +38,10 @@ _NOT_PROSE = etree.XPath(".//*[self::script or self::noscript or self::img or se
                          " or self::video or self::iframe][1]")
 _NOT_LEAD_WITHIN = frozenset({"a", "figure", "figcaption"})
 _CUT_SHORT = re.compile(r"[,;:]\s*(?:\.\.\.|…)$")
-# cheap first filter, on the attribute axis and without the first letter (any case): a class that
-# may name one of _LEAD_WORDS (its words are checked after)
-_NAMED = etree.XPath("//@class[" + " or ".join(f'contains(., "{stem}")' for stem in (
-    "ead", "easer", "ntro", "tandfirst", "hapo", "hapeau", "ummary", "xcerpt", "bstract")) + "]/..")
+# where a lead can be: the elements with a class that follow the headline, the nearest first (a
+# search of the whole page's classes cost as much as the rest of this module)
+NAMED_LEAD_REACH = 80
+_AFTER_HEADLINE = etree.XPath(f"(//h1)[1]/following::*[@class][position() <= {NAMED_LEAD_REACH}]")
 _TEXT_WITH = etree.XPath("//body//text()[contains(., $words)]")
 
 
@@ -84,9 +84,10 @@ def with_named_lead(lines: list[str], tree: HtmlElement, headline: str | None) -
     if not lines or not headline:
         return lines
     page: str | None = None
-    for block in _NAMED(tree):
+    extracted = "\n".join(lines)
+    for block in _AFTER_HEADLINE(tree):
         text = _named_lead_text(block)
-        if text is None or text[:PREFIX_CHARS] in "\n".join(lines):
+        if text is None or text[:PREFIX_CHARS] in extracted:
             continue
         if page is None:
             page = " ".join(tree.xpath("string(//body)").split())
