@@ -24,7 +24,7 @@ from crawler.text_furniture import drop_captions, drop_related_blocks, drop_sele
 from crawler.text_lead import with_lead, with_named_lead
 from crawler.text_linklists import drop_link_cards, drop_related_lists
 from crawler.text_meta import squash as _squash
-from crawler.text_parse import drop_invisible, parse_html
+from crawler.text_parse import drop_style_and_svg, parse_html
 from crawler.text_quality import rejection_reason
 from crawler.text_select import page_signals
 
@@ -72,7 +72,7 @@ def extract(
 
     # first: every later pass (htmldate's and trafilatura's copies included) walks a smaller tree, and
     # a date htmldate finds in a style sheet is a data URI's digits, not the page's date
-    drop_invisible(tree)
+    drop_style_and_svg(tree)
     page = text_meta.read_page(tree)
     title = text_meta.title_of(page, site)
     published_dates, modified_dates = page_dates(page, tree)

@@ -36,7 +36,7 @@ def parse_html(html: str) -> HtmlElement | None:
     return tree
 
 
-def drop_invisible(tree: HtmlElement) -> None:
+def drop_style_and_svg(tree: HtmlElement) -> None:
     """Remove style sheets and inline SVG drawings (their tail text stays): no extractor reads
     them as text, and an icon set in SVG can be a third of a page's elements, which every later
     pass copies and walks again."""

@@ -8,7 +8,7 @@ from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from crawler.extract import extract
-from crawler.text_parse import drop_invisible, parse_html
+from crawler.text_parse import drop_style_and_svg, parse_html
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -45,7 +45,7 @@ def test_stored_pages_parse_as_trafilatura_parses_them():
 def test_style_sheets_and_drawings_go_and_the_text_around_them_stays():
     tree = parse_html("<html><head><style>p{color:red}</style></head><body><p>Before<svg><title>icon</title>"
                       "<path d='M0'/></svg> after</p><style>.x{}</style><p>Next</p></body></html>")
-    drop_invisible(tree)
+    drop_style_and_svg(tree)
     assert not tree.xpath("//style | //svg | //*[local-name()='svg']")
     assert [p.text_content() for p in tree.iter("p")] == ["Before after", "Next"]
 
@@ -67,7 +67,7 @@ def test_stored_pages_extract_the_same_with_or_without_style_sheets_and_drawings
     assert len(pages) >= 10
     stripped = [extract(body, "https://example.com/a/page") for body in pages]
     assert sum(bool(article.text) for article in stripped) >= 10
-    monkeypatch.setattr("crawler.extract.drop_invisible", lambda tree: None)
+    monkeypatch.setattr("crawler.extract.drop_style_and_svg", lambda tree: None)
     kept = [extract(body, "https://example.com/a/page") for body in pages]
     assert [(a.text, a.title, a.author) for a in kept] == [(a.text, a.title, a.author) for a in stripped]
 
