@@ -45,6 +45,10 @@ _AFTER_HEADLINE = etree.XPath(f"(//h1)[1]/following::*[@class][position() <= {NA
 _TEXT_WITH = etree.XPath("//body//text()[contains(., $words)]")
 
 
+def _visible_text(node: HtmlElement) -> str:
+    return " ".join(node.text_content().split())
+
+
 def _squashed(text: str) -> str:
     return " ".join(text.split()).casefold()
 
@@ -66,7 +70,7 @@ def with_lead(lines: list[str], tree: HtmlElement, lead: str | None) -> list[str
             continue  # a teaser's link to the article, not its lead
         if _is_deck(block):
             return lines
-        text = " ".join(block.text_content().split())
+        text = _visible_text(block)
         if len(text) > MAX_LEAD_CHARS:  # a container: the lead may be its first line, up to a <br>
             text = next((run for run in _runs(block) if _squashed(run).startswith(prefix)), "")
         if len(text) > MAX_LEAD_CHARS or not _squashed(text).startswith(prefix) or not is_sentence(text):
@@ -105,10 +109,10 @@ def _named_lead_text(block: HtmlElement) -> str | None:
         return None
     if _is_deck(block) or _NOT_PROSE(block) or any(a.tag in _NOT_LEAD_WITHIN for a in block.iterancestors()):
         return None
-    text = " ".join(block.text_content().split())
+    text = _visible_text(block)
     if not is_sentence(text) or len(text) > MAX_LEAD_CHARS or _CUT_SHORT.search(text):
         return None
-    linked = sum(len(" ".join(a.text_content().split())) for a in block.iter("a"))
+    linked = sum(len(_visible_text(a)) for a in block.iter("a"))
     return text if linked <= 0.5 * len(text) else None
 
 
