@@ -32,7 +32,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from archive import frontier, furniture
+from archive import dedup, frontier, furniture
 from archive.db import Database, first_line
 from archive.lookup import archived_urls
 from archive.models import BlockedFetch
@@ -46,6 +46,7 @@ from archive.store import (
     compress_bodies,
     save_in,
 )
+from archive.text import normalize_text, normalized_hash
 from archive.urls import clean_url, normalize_site, site_of
 
 BATCH_ATTEMPTS = 3  # a whole batch is retried after a PostgreSQL deadlock or serialization failure
@@ -168,6 +169,7 @@ def _write(session: Session, items, sites, bodies, errors, rejected, fingerprint
 
 def _save_items(session, items, plan: _Plan, bodies, errors) -> dict[int, Saved]:
     results = {}
+    known = _known_keys(session, [plan.fields[i] for i in plan.first])
     for i, item in enumerate(items):
         if i in errors:
             continue
@@ -175,7 +177,8 @@ def _save_items(session, items, plan: _Plan, bodies, errors) -> dict[int, Saved]
             try:
                 with session.begin_nested():
                     results[i] = save_in(session, item.page, plan.fields[i], source_id=item.source_id,
-                                         stored=bodies[i], known_new=i in plan.first and attempt == 0)
+                                         stored=bodies[i], known_new=i in plan.first and attempt == 0,
+                                         known=known)
                 break
             except IntegrityError as exc:  # a race: the retry finds the row the winner wrote
                 if attempt == SAVE_ATTEMPTS - 1:
@@ -184,6 +187,14 @@ def _save_items(session, items, plan: _Plan, bodies, errors) -> dict[int, Saved]
                 errors[i] = first_line(exc)
                 break
     return results
+
+
+def _known_keys(session, new: list[ArticleFields]) -> dedup.KnownKeys:
+    """The new texts' hashes and precomputed band keys, looked up at once (dedup.KnownKeys)."""
+    hashes = {normalized_hash(normalize_text(fields.text)) for fields in new}
+    keys = {key for fields in new if fields.band_keys is not None and fields.band_keys.text == fields.text
+            for key in fields.band_keys.keys}
+    return dedup.KnownKeys(session, hashes, keys)
 
 
 def _variants(url: str | None) -> set[str]:

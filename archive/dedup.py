@@ -155,6 +155,41 @@ def similarity(a: set[int], b: set[int]) -> float:
     return len(a & b) / len(a | b)
 
 
+class KnownKeys:
+    """Which of some text hashes and band keys the archive holds, looked up in two queries for a
+    whole batch, so that a text with no copy (most of a crawl) costs no per-item lookup.
+
+    Only an answer of "none of them" is trusted: a hash or key the batch did not ask about, or one
+    that is there, sends the caller to the real query (find_original, find_near_original), which
+    also sees what the batch itself wrote, since every text the batch writes is `add`-ed here."""
+
+    def __init__(self, session: Session, hashes: Iterable[str], keys: Iterable[int]):
+        self._asked_hashes, self._asked_keys = set(hashes), set(keys)
+        self._hashes = set(_present(session, Article.text_hash, self._asked_hashes))
+        self._keys = set(_present(session, ArticleBand.band_key, self._asked_keys))
+
+    def may_have_copy(self, digest: str) -> bool:
+        return digest in self._hashes or digest not in self._asked_hashes
+
+    def may_have_near_copy(self, keys: Sequence[int]) -> bool:
+        return not self._asked_keys.issuperset(keys) or not self._keys.isdisjoint(keys)
+
+    def add(self, digest: str, keys: Iterable[int]) -> None:
+        """A text written since the lookup: its hash and keys are in the archive now."""
+        keys = set(keys)
+        self._asked_hashes.add(digest)
+        self._hashes.add(digest)
+        self._asked_keys |= keys
+        self._keys |= keys
+
+
+def _present(session: Session, column, values: set, chunk: int = 500) -> Iterable:
+    """Which of ``values`` appear in ``column`` (an indexed one), a few hundred at a time."""
+    ordered = sorted(values)
+    for start in range(0, len(ordered), chunk):
+        yield from session.scalars(select(column).where(column.in_(ordered[start:start + chunk])).distinct())
+
+
 def find_original(session: Session, digest: str, *, exclude_id: int | None = None) -> Article | None:
     """The earliest archived article whose current text has this hash (an exact copy)."""
     query = select(Article).where(Article.text_hash == digest, Article.duplicate_of_id.is_(None))
@@ -196,7 +231,7 @@ def index_bands(session: Session, article_id: int, keys: Sequence[int]) -> None:
         session.execute(insert(ArticleBand), [{"band_key": k, "article_id": article_id} for k in set(keys)])
 
 
-def reindex_bands(session: Session, article_id: int, text: str) -> None:
-    """Replace an article's band keys after its text changed."""
+def reindex_bands(session: Session, article_id: int, text: str, *, keys: Sequence[int] | None = None) -> None:
+    """Replace an article's band keys after its text changed (``keys``: the text's, when known)."""
     session.execute(delete(ArticleBand).where(ArticleBand.article_id == article_id))
-    index_bands(session, article_id, text_band_keys(text))
+    index_bands(session, article_id, text_band_keys(text) if keys is None else keys)

@@ -135,16 +135,17 @@ def save_article(db: Database, page: Page, fields: ArticleFields, *, source_id: 
 
 
 def save_in(session: Session, page: Page, fields: ArticleFields, *, source_id: int | None,
-            stored: StoredBody, known_new: bool = False) -> Saved:
+            stored: StoredBody, known_new: bool = False, known: dedup.KnownKeys | None = None) -> Saved:
     """Archive one extracted page in the caller's transaction; ``stored``: its body, compressed.
     ``known_new``: the caller has just looked its URLs up and found none archived (a writer that
-    raced it there hits the unique constraints: the caller's retry then looks again)."""
+    raced it there hits the unique constraints: the caller's retry then looks again).
+    ``known``: the hashes and band keys the caller's batch looked up (its texts are added)."""
     canonical = canonical_url_for(page, fields)
     body = normalize_text(fields.text)
     digest = normalized_hash(body)
     article = None if known_new else find_article(session, canonical) or find_article(session, page.url)
     if article is None:
-        return _save_new(session, page, fields, body, canonical, digest, source_id, stored)
+        return _save_new(session, page, fields, body, canonical, digest, source_id, stored, known)
 
     _add_aliases(session, article, page)
     article.last_seen = page.fetched_at
@@ -155,8 +156,11 @@ def save_in(session: Session, page: Page, fields: ArticleFields, *, source_id: i
 
     raw = _store_raw(session, page, stored)
     _update_metadata(article, fields)
+    keys = dedup.keys_for(fields.text, body, fields.band_keys)
     revision = add_revision(session, article, text=body, title=fields.title, raw_page=raw,
-                            fetched_at=page.fetched_at)
+                            fetched_at=page.fetched_at, band_keys=keys)
+    if known is not None:
+        known.add(digest, keys)
     return Saved(Outcome.REVISION, article.id, article.canonical_url, revision.number)
 
 
@@ -167,8 +171,9 @@ def latest_revision(session: Session, article: Article) -> Revision | None:
 
 def add_revision(session: Session, article: Article, *, text: str, title: str | None,
                  raw_page: RawPage | None = None, raw_page_id: int | None = None,
-                 fetched_at: datetime | None = None) -> Revision:
-    """Record a new text of an archived article and re-index it (near-duplicate bands, full text).
+                 fetched_at: datetime | None = None, band_keys: list[int] | None = None) -> Revision:
+    """Record a new text of an archived article and re-index it (near-duplicate bands, full text;
+    ``band_keys``: the new text's, when the caller has them).
 
     The caller has checked that the text differs from the current one (by text_hash).
     """
@@ -185,15 +190,25 @@ def add_revision(session: Session, article: Article, *, text: str, title: str | 
     article.revision_count = revision.number
     article.text_hash = revision.text_hash
     session.flush()
-    dedup.reindex_bands(session, article.id, body)
+    dedup.reindex_bands(session, article.id, body, keys=band_keys)
     search.index_article(session, article.id, title, body,
                          previous=(previous.title, previous.text) if previous is not None else None)
     return revision
 
 
-def _save_new(session, page, fields, body, canonical, digest, source_id, stored) -> Saved:
+def _find_copy(session, digest, body, keys, known: dedup.KnownKeys | None) -> Article | None:
+    """The article ``body`` is an exact or near copy of; no query where ``known`` says none can be."""
+    original = None
+    if known is None or known.may_have_copy(digest):
+        original = dedup.find_original(session, digest)
+    if original is None and (known is None or known.may_have_near_copy(keys)):
+        original = dedup.find_near_original(session, body, keys=keys)
+    return original
+
+
+def _save_new(session, page, fields, body, canonical, digest, source_id, stored, known) -> Saved:
     keys = dedup.keys_for(fields.text, body, fields.band_keys)
-    original = dedup.find_original(session, digest) or dedup.find_near_original(session, body, keys=keys)
+    original = _find_copy(session, digest, body, keys, known)
     article = Article(
         canonical_url=canonical,
         site=site_of(canonical),
@@ -214,6 +229,8 @@ def _save_new(session, page, fields, body, canonical, digest, source_id, stored)
     _add_aliases(session, article, page)
     session.flush()
     dedup.index_bands(session, article.id, keys)
+    if known is not None:
+        known.add(digest, keys)
     search.index_article(session, article.id, article.title, body)
     outcome = Outcome.DUPLICATE if original else Outcome.NEW
     return Saved(outcome, article.id, canonical, 1, original.canonical_url if original else None)

@@ -4,7 +4,8 @@ Usage: .venv/bin/python -m bench.writes [--items 300] [--batch 50] [--pg URL] [-
 
 Both modes write the same items into a fresh archive of their own: real news pages of
 ../shared/data/aeb as raw bodies, bench/dedup.py's synthetic 600-word articles as clean texts
-(distinct articles, so near-duplicate lookups run and find nothing), 10 sites, each page's
+(distinct articles, so near-duplicate lookups run and find nothing) with their band keys made
+beforehand, as the crawl's extraction pool makes them, 10 sites, each page's
 lines (plus a sign-off every page of a site carries) for furniture learning, every URL in the
 frontier first. Timed:
 
@@ -33,6 +34,7 @@ from sqlalchemy import create_engine, text
 from archive import frontier, furniture
 from archive.batch import BatchItem, save_batch
 from archive.db import Database
+from archive.dedup import BandKeys
 from archive.store import ArticleFields, Outcome, Page, save_article
 from archive.text import line_fingerprint
 from archive.urls import site_of
@@ -54,7 +56,9 @@ def make_items(count: int, seed: int = 20261205) -> list[BatchItem]:
         url = f"https://site{n % SITES}.test/articles/{n}"
         html = pages[n % len(pages)].body + f"<!-- {n} -->".encode()
         items.append(BatchItem(page=Page(url=url, status=200, headers=[("Content-Type", "text/html")], body=html),
-                               fields=ArticleFields(text=body, title=title, language="fr"), frontier_url=url,
+                               fields=ArticleFields(text=body, title=title, language="fr",
+                                                    band_keys=BandKeys.of(body)),  # as the pool makes them
+                               frontier_url=url,
                                lines={line_fingerprint(line): line for line in body.splitlines()}))
     return items
 

@@ -6,12 +6,14 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from archive import frontier, furniture
 from archive.batch import BatchItem, Rejected, save_batch
-from archive.models import Article, BlockedFetch, FrontierURL, RawPage, Revision, SiteLine
+from archive.dedup import BandKeys
+from archive.models import Article, ArticleBand, BlockedFetch, FrontierURL, RawPage, Revision, SiteLine
 from archive.store import ArticleFields, Outcome, Page, find_article
 from archive.text import line_fingerprint
 from scheduling_helpers import ROOT
@@ -154,6 +156,49 @@ def test_copies_and_repeats_inside_one_batch(db):
     assert saved[1].saved.duplicate_of == "https://a.test/depeche"
     with db.session() as session:  # both copies are pages of their sites: learned once each
         assert furniture.learned_pages(session, "a.test") == furniture.learned_pages(session, "b.test") == 1
+
+
+def with_keys(batch_item: BatchItem) -> BatchItem:
+    """The item as a crawl hands it over: band keys computed beforehand (in the extraction pool)."""
+    return replace(batch_item, fields=replace(batch_item.fields, band_keys=BandKeys.of(batch_item.fields.text)))
+
+
+def test_copies_are_found_when_the_batch_looked_its_keys_up_at_once(db):
+    wire = " ".join(f"mot{i}" for i in range(80))
+    revised = " ".join(f"autre{i}" for i in range(80))
+    save_batch(db, [with_keys(item("https://a.test/archive", wire))])
+    saved = save_batch(db, [with_keys(item("https://b.test/copie", wire)),  # exact copy of the archived one
+                            with_keys(item("https://c.test/neuf", story(7))),
+                            with_keys(item("https://d.test/reprise", "(AFP)\n" + story(7))),  # of the one above
+                            with_keys(item("https://a.test/archive", revised)),  # a revision...
+                            with_keys(item("https://e.test/suite", revised + " Fin."))])  # ...copied later on
+    assert [r.saved.outcome for r in saved] == [Outcome.DUPLICATE, Outcome.NEW, Outcome.DUPLICATE, Outcome.REVISION,
+                                                Outcome.DUPLICATE]
+    assert saved[0].saved.duplicate_of == saved[4].saved.duplicate_of == "https://a.test/archive"
+    assert saved[2].saved.duplicate_of == "https://c.test/neuf"
+    with db.session() as session:  # the revision's bands replaced the first text's
+        article = find_article(session, "https://a.test/archive")
+        bands = set(session.scalars(select(ArticleBand.band_key).where(ArticleBand.article_id == article.id)))
+        assert bands == set(BandKeys.of(revised).keys)
+
+
+def test_a_batch_of_new_texts_looks_copies_up_once_not_once_per_text(db):
+    lookups = []
+
+    def record(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT") and ("article_bands" in statement
+                                                                 or "text_hash" in statement):
+            lookups.append(statement)
+
+    items = [with_keys(item(f"https://journal.test/{n}", " ".join(f"n{n}mot{i}" for i in range(60))))
+             for n in range(20)]
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        saved = save_batch(db, items)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert [r.saved.outcome for r in saved] == [Outcome.NEW] * 20
+    assert 1 <= len(lookups) <= 2, lookups
 
 
 def test_rejected_pages_are_recorded_in_the_same_transaction(db):
