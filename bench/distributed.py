@@ -37,7 +37,7 @@ from pathlib import Path
 import redis
 from sqlalchemy import create_engine, text
 
-from bench.polls import tree_cpu_seconds
+from bench.procstat import tree_cpu
 from bench.realistic_site import Served, build, write_feed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,14 +131,14 @@ def measure(count: int, feed: str, queue: PrivateRedis, logs: Path) -> dict:
                 if proc.poll() is not None:
                     raise SystemExit(f"a worker exited: {path.read_text()[-2000:]}")
                 time.sleep(0.2)
-        cpu0 = sum(tree_cpu_seconds(proc.pid) for proc, _ in workers)
+        cpu0 = sum(tree_cpu(proc.pid) for proc, _ in workers)
         redis0, pg0 = queue.commands(), transactions(name)
         started = datetime.now(timezone.utc)
         done = newsarchive(db_url, "crawl", "--wait", "--json", env=env, timeout=3600)
         if not done.stdout.strip():
             raise SystemExit(f"crawl --wait failed: {done.stderr[-2000:]}")
         errors = json.loads(done.stdout)["errors"]  # pages the extractor rejects, tried 3 times
-        cpu = sum(tree_cpu_seconds(proc.pid) for proc, _ in workers) - cpu0
+        cpu = sum(tree_cpu(proc.pid) for proc, _ in workers) - cpu0
         redis_calls, pg_calls = queue.commands() - redis0, transactions(name) - pg0
         engine = create_engine(db_url)
         with engine.connect() as conn:

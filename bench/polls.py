@@ -114,13 +114,13 @@ def baseline(db: Path, base: str, runs: int = 5) -> float:
     return (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / runs
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--feeds", type=int, default=2000)
     parser.add_argument("--interval", type=int, default=60, help="seconds between polls of a feed")
     parser.add_argument("--minutes", type=float, default=4.0)
     parser.add_argument("--changing", type=float, default=0.05, help="share of feeds with a new item per poll")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     feeds = Feeds(args.feeds, args.changing)
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler_for(feeds))

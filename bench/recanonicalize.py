@@ -101,11 +101,11 @@ def measure(size: int, batch: int) -> dict:
     return {"size": size, "seconds": seconds, "baseline": base, "peak": peak, **summary.as_dict()}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--batch", type=int, default=1000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     results = [measure(int(size), args.batch) for size in args.sizes.split(",")]
     first = results[0]
     print(f"{'articles':>9} {'changed':>8} {'merged':>7} {'pass s':>7} {'x base':>7} "
