@@ -19,11 +19,33 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from archive.db import ArchiveError, Database, database_url, first_line, sqlite_path_writable
 from archive.redact import redact
+from archive.sources import parse_duration
 from crawler.overrides import SettingError, overrides_with_inherited
 from newsarchive import commands
 
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70  # sysexits EX_SOFTWARE
+
+
+MAX_DURATION = 7 * 86400.0
+
+
+class Duration(click.ParamType):
+    """30s, 5m, 1h, 1d or a bare number of seconds: more than 0 (or 0 when ``zero_ok``), at most a week."""
+
+    name = "duration"
+
+    def __init__(self, zero_ok: bool = False):
+        self.zero_ok = zero_ok
+
+    def convert(self, value, param, ctx) -> float:
+        if isinstance(value, float):
+            return value
+        seconds = parse_duration(value)
+        if seconds is None or seconds > MAX_DURATION or (seconds == 0 and not self.zero_ok):
+            low = "0" if self.zero_ok else "more than 0"
+            self.fail(f"not a duration: {str(value)[:40]!r} (use e.g. 30s, 5m, 1h; {low}, at most 7d)", param, ctx)
+        return seconds
 
 
 @dataclass

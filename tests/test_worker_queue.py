@@ -239,6 +239,19 @@ def test_crawl_with_a_queue_queues_poll_orders(sqlite_url, queue):
     assert depth(queue.url, queue.prefix) == 2
 
 
+def test_crawl_wait_timeout_gives_up_in_one_line_and_leaves_the_polls_queued(sqlite_url, queue):
+    assert run_cli(sqlite_url, "sources", "add", "http://127.0.0.1:9/feed.xml").returncode == 0
+    result = run_cli(sqlite_url, "crawl", "--wait-timeout", "2s", env=queue.env())  # no worker runs
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "gave up waiting for the workers after 2 s: 1 poll(s), 0 page(s) left, still queued" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert depth(queue.url, queue.prefix) == 1  # still there for the workers
+    stats = json.loads(run_cli(sqlite_url, "stats", "--json").stdout)
+    assert stats["runs"][0]["status"] == "failed" and "gave up waiting" in stats["runs"][0]["error"]
+    bad = run_cli(sqlite_url, "crawl", "--wait-timeout", "soon", env=queue.env())
+    assert bad.returncode == 2 and "not a duration: 'soon'" in bad.stderr
+
+
 # -- migrations and schema ---------------------------------------------------------------------------
 
 @pytest.fixture

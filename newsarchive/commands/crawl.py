@@ -20,7 +20,16 @@ from crawler.overrides import settings_option
 from crawler.processes import pid_alive
 from crawler.queue.link import QUEUE_ENV, QueueError, mask, queue_url
 from crawler.queue.push import push_polls
-from newsarchive.cli import UserError, isoformat_all, json_option, parse_settings, pass_context, print_json, print_table
+from newsarchive.cli import (
+    Duration,
+    UserError,
+    isoformat_all,
+    json_option,
+    parse_settings,
+    pass_context,
+    print_json,
+    print_table,
+)
 
 # the display of crawler.extensions.CrawlProgress (-s NEWSARCHIVE_PROGRESS= : none)
 PROGRESS = "crawler.progress.Progress"
@@ -65,15 +74,19 @@ def print_summary(run: CrawlRun) -> None:
                    "instead of crawling here.")
 @click.option("--wait", is_flag=True,
               help="With a queue: wait until everything queued is archived or failed, then print the summary.")
+@click.option("--wait-timeout", metavar="DURATION", type=Duration(), default=None,
+              help="With a queue: wait (--wait) at most this long (30s, 10m, 2h): then exit 1, the run recorded as "
+                   "failed; what is queued stays queued.")
 @settings_option()
 @json_option
 @pass_context
-def crawl(ctx, source_keys, due, queue_flag, wait, settings, as_json):
+def crawl(ctx, source_keys, due, queue_flag, wait, wait_timeout, settings, as_json):
     """Poll the named sources (URL or id), or every enabled source, now.
 
     Exit status is 0 when every source was polled, 1 when one failed. With --json the run is
     printed as `stats --json` shows it (null when there was nothing to crawl). With a queue
-    (--queue or $NEWSARCHIVE_QUEUE) the polls are queued for the workers; --wait then follows them.
+    (--queue or $NEWSARCHIVE_QUEUE) the polls are queued for the workers; --wait then follows them
+    (for at most --wait-timeout).
 
     Example: newsarchive crawl https://www.vudailleurs.com/feed/ -s DOWNLOAD_DELAY=2
     """
@@ -81,6 +94,7 @@ def crawl(ctx, source_keys, due, queue_flag, wait, settings, as_json):
         queue = queue_url(queue_flag)
     except QueueError as exc:
         raise UserError(str(exc)) from None
+    wait = wait or wait_timeout is not None
     if wait and queue is None:
         raise UserError(f"--wait follows queued polls: give --queue URL or set {QUEUE_ENV}")
     overrides = _overrides(settings)
@@ -104,7 +118,7 @@ def crawl(ctx, source_keys, due, queue_flag, wait, settings, as_json):
         if settings:
             click.echo("note: -s settings are the workers' (`newsarchive worker -s ...`): not applied to queued polls",
                        err=True)
-        return enqueue(ctx.db, queue, sources, wait=wait, as_json=as_json)
+        return enqueue(ctx.db, queue, sources, wait=wait, as_json=as_json, timeout=wait_timeout)
     run = runner.run(ctx.db, runner.jobs_for_sources(sources), overrides=overrides,
                      source_id=sources[0].id if len(sources) == 1 else None)
     report(run, as_json)
@@ -115,9 +129,10 @@ WAIT_SECONDS = 0.5
 WAIT_NOTE_SECONDS = 30.0
 
 
-def enqueue(db, queue: str, sources: list[Source], *, wait: bool, as_json: bool) -> int:
-    """Queue a poll of each source for the workers; with ``wait``, follow them to the end and
-    report them as one run (its figures read from the archive the workers wrote)."""
+def enqueue(db, queue: str, sources: list[Source], *, wait: bool, as_json: bool, timeout: float | None = None) -> int:
+    """Queue a poll of each source for the workers; with ``wait``, follow them to the end (or for
+    ``timeout`` seconds) and report them as one run (its figures read from the archive the
+    workers wrote)."""
     run_id = runs.start_run(db, source_id=sources[0].id if len(sources) == 1 else None) if wait else None
     since = utcnow()
     try:
@@ -134,9 +149,15 @@ def enqueue(db, queue: str, sources: list[Source], *, wait: bool, as_json: bool)
         return 0
     assert run_id is not None
     ids = [s.id for s in sources]
-    noted = time.monotonic()
+    noted = started = time.monotonic()
+    status, error = "ok", None
     try:
         while not (left := queued.progress(db, ids, since)).done:
+            if timeout is not None and time.monotonic() - started >= timeout:
+                status = "failed"
+                error = (f"gave up waiting for the workers after {timeout:g} s: {left.polls_left} poll(s), "
+                         f"{left.pages_left} page(s) left, still queued")
+                break
             if time.monotonic() - noted >= WAIT_NOTE_SECONDS:
                 noted = time.monotonic()
                 runs.heartbeat(db, run_id, {})  # alive, for `stats` on the other hosts
@@ -150,7 +171,7 @@ def enqueue(db, queue: str, sources: list[Source], *, wait: bool, as_json: bool)
         runs.close_run(db, run_id, status="failed", error="interrupted while waiting for the workers")
         raise
     runs.heartbeat(db, run_id, queued.figures(db, ids, since), final=True)
-    runs.close_run(db, run_id, status="ok")
+    runs.close_run(db, run_id, status=status, error=error)
     with db.session() as session:
         run = session.get(CrawlRun, run_id)
     assert run is not None

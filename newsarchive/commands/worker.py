@@ -25,8 +25,7 @@ from crawler.logredact import log_to_stderr
 from crawler.overrides import SETTINGS_ENV, SettingError, overrides_with_inherited, settings_option
 from crawler.queue.link import PREFIX_ENV, QUEUE_ENV, QueueError, queue_url
 from crawler.worker import Worker, WorkerConfig
-from newsarchive.cli import pass_context
-from scheduler import Duration
+from newsarchive.cli import Duration, pass_context
 
 logger = logging.getLogger("newsarchive.worker")
 
