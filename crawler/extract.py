@@ -47,6 +47,31 @@ class Article:
     # repeated), "no-sentences" (a long text without a sentence); None for an article
     rejected: str | None = None
 
+    @property
+    def refusal(self) -> str | None:
+        """Why the archive does not keep this page, as a crawl records it; None for an article."""
+        if self.blocked:
+            return f"blocked: {self.blocked}"
+        if not self.text.strip():
+            return "no article text"
+        if self.rejected:
+            return f"not an article: {self.rejected}"
+        return None
+
+
+# Under this many letters the language detector guesses ("hi" is Afrikaans, "Photo: AFP" Slovak).
+MIN_LANGID_LETTERS = 20
+
+
+def _letters(text: str, enough: int) -> bool:
+    """Whether ``text`` has at least ``enough`` letters."""
+    count = 0
+    for char in text:
+        count += char.isalpha()
+        if count >= enough:
+            return True
+    return False
+
 
 def extract(
     body: bytes | str,
@@ -101,7 +126,7 @@ def extract(
         lines = lines[1:]  # the headline repeated at the top of the body
     lines = with_named_lead(with_lead(lines, tree, signals.lead), tree, page.h1)
     text = "\n".join(lines)
-    if language is None and LANGID_FLAG and text:  # only when trafilatura's detector is installed
+    if language is None and LANGID_FLAG and _letters(text, MIN_LANGID_LETTERS):  # trafilatura's detector, if installed
         language = (language_classifier(text, "") or "")[:2] or None
 
     blocked = block_reason(tree, page.html_title or title, text)

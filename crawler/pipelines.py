@@ -241,15 +241,15 @@ class ArchivePipeline:
             return (Rejected(url, f"extraction abandoned: {why}"),
                     ExtractionAbandoned(f"extraction abandoned ({why}): {url}", log_level="INFO"))
         article: Article = item["article"]
+        refusal = article.refusal
         if article.blocked:
-            return (Rejected(url, f"blocked: {article.blocked}", blocked=article.blocked, site=article.site,
+            return (Rejected(url, refusal, blocked=article.blocked, site=article.site,
                              status=item.get("status"), run_id=self.run_id),
                     Blocked(f"{article.blocked}: {url}", log_level="INFO"))
-        if not article.text.strip():
-            return Rejected(url, "no article text"), EmptyBody(f"no article text: {url}", log_level="INFO")
-        if article.rejected:
-            return (Rejected(url, f"not an article: {article.rejected}"),
-                    NotAnArticle(f"not an article ({article.rejected}): {url}", log_level="INFO"))
+        if refusal:
+            drop = EmptyBody(f"no article text: {url}", log_level="INFO") if not article.text.strip() \
+                else NotAnArticle(f"not an article ({article.rejected}): {url}", log_level="INFO")
+            return Rejected(url, refusal), drop
         page = Page(url=url, final_url=item.get("final_url"), status=item["status"],
                     headers=item["headers"], body=item["body"])
         fields = ArticleFields(text=article.text, title=article.title, author=article.author,

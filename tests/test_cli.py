@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import subprocess
 import sys
 
@@ -62,6 +64,25 @@ def test_bad_input_gives_a_one_line_error(capsys, sqlite_url, tmp_path):
         capsys, ["--db", "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2", "sources", "list"])
     assert "does not exist" in one_line_error(capsys, ["--db", str(tmp_path / "no" / "such" / "dir.db"),
                                                        "sources", "list"])
+
+
+def test_extract_prints_one_line_per_file_and_says_which_are_not_articles(capsys, tmp_path):
+    story = " ".join(["Le conseil municipal a voté hier soir le budget de la commune pour l'an prochain."] * 4)
+    (tmp_path / "article.html.gz").write_bytes(gzip.compress(
+        f"<html lang='fr'><body><article><h1>Budget</h1><p>{story}</p></article></body></html>".encode()))
+    (tmp_path / "empty.html").write_bytes(b"\x00\x01 not a page")
+    (tmp_path / "junk.html").write_text("<html><body><p>" + "buy " * 400 + "</p></body></html>")
+    paths = [str(tmp_path / name) for name in ("article.html.gz", "empty.html", "junk.html")]
+    code = main(["extract", *paths, "--url", "https://www.journal.example/2024/budget"])
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 1  # two of the three pages are not articles
+    assert [line["rejected"] for line in lines] == [None, "no article text", "not an article: repetitive"]
+    assert lines[0]["text"].startswith("Le conseil municipal") and lines[0]["language"] == "fr"
+    assert lines[0]["site"] == "journal.example"
+    assert err.splitlines() == [f"{tmp_path / 'empty.html'}: no article text",
+                                f"{tmp_path / 'junk.html'}: not an article: repetitive"]
+    assert main(["extract", str(tmp_path / "article.html.gz")]) == 0
 
 
 def test_private_network_sources_are_refused_unless_allowed(capsys, sqlite_url, monkeypatch):

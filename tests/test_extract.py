@@ -336,6 +336,13 @@ def test_language(attrs, expected):
     assert extract(body, "https://example.com/a").language == expected
 
 
+def test_language_is_not_guessed_from_a_few_words():
+    short = b"<html><body><article><p>Photo: AFP</p></article></body></html>"
+    assert extract(short, "https://example.com/a").language is None  # the detector would say Slovak
+    sentence = "<html><body><article><p>Der Stadtrat hat gestern den Haushalt beschlossen.</p></article></body></html>"
+    assert extract(sentence, "https://example.com/a").language == "de"
+
+
 def test_site_is_host_without_www():
     assert extract(_page("en", _FILLER["en"]), "https://WWW.Example.COM/a").site == "example.com"
 

@@ -20,8 +20,12 @@ from newsarchive.cli import UserError
 def extract(paths, url, fmt):
     """Extract the clean article from local HTML files (.html or .html.gz), one JSON line each.
 
+    A page the archive would not keep (no article text, a block page, text with no sentences)
+    has its reason in "rejected" (else null), is named on stderr, and makes the exit status 1.
+
     Example: newsarchive extract page.html --url https://www.vudailleurs.com/2024/11/12/otan/
     """
+    refused = 0
     if url:
         try:
             check_url(url)
@@ -39,8 +43,12 @@ def extract(paths, url, fmt):
             "path": str(path), "url": url, "title": article.title, "text": article.text,
             "author": article.author,
             "published": article.published.isoformat() if article.published else None,
-            "language": article.language, "site": article.site or None,
+            "language": article.language, "site": article.site or None, "rejected": article.refusal,
         }, ensure_ascii=False))
+        if article.refusal:
+            refused += 1
+            click.echo(f"{path}: {article.refusal}", err=True)
+    return 1 if refused else 0
 
 
 COMMANDS = [extract]
