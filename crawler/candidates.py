@@ -19,6 +19,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.settings import JUSTEXT_LANGUAGES
 
+from crawler.justext_revise import revise_paragraph_classification
 from crawler.text_select import (
     FULLER_SHARE,
     PageSignals,
@@ -76,7 +77,7 @@ def justext_paragraphs(tree: HtmlElement, language: str | None) -> list:
     except Exception:  # noqa: BLE001 - a page jusText cannot read gives no candidate, not a failure
         return []
     justext_core.classify_paragraphs(paragraphs, _stoplist(language), **_JUSTEXT)
-    justext_core.revise_paragraph_classification(paragraphs)
+    revise_paragraph_classification(paragraphs)  # jusText's, in linear time (crawler/justext_revise.py)
     return paragraphs
 
 
