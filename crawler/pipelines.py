@@ -242,7 +242,7 @@ class ArchivePipeline:
                     ExtractionAbandoned(f"extraction abandoned ({why}): {url}", log_level="INFO"))
         article: Article = item["article"]
         refusal = article.refusal
-        if article.blocked:
+        if refusal and article.blocked:
             return (Rejected(url, refusal, blocked=article.blocked, site=article.site,
                              status=item.get("status"), run_id=self.run_id),
                     Blocked(f"{article.blocked}: {url}", log_level="INFO"))
