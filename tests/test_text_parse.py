@@ -80,3 +80,12 @@ def test_a_date_in_a_style_sheet_is_not_the_page_date():
             + b"A paragraph of the article without any date in it, long enough to be kept. " * 5
             + b"</p></article></body></html>")
     assert extract(page, "https://example.com/notes").published is None
+
+
+def test_text_nested_past_libxml2s_default_depth_is_kept():
+    # Broken markup (a <div> opened per comment or per paragraph, never closed) nests deeper than
+    # the 256 levels libxml2 allows by default: the text past it was dropped, and with it the article.
+    story = "<p>" + "Le conseil municipal a voté hier soir le budget de la commune. " * 5 + "</p>"
+    html = "<html><body>" + "<div>" * 600 + story + "</div>" * 600 + "</body></html>"
+    assert "budget de la commune" in etree.tostring(parse_html(html), encoding="unicode")
+    assert extract(html, "https://journal.example/a").text.startswith("Le conseil municipal a voté")
