@@ -73,3 +73,24 @@ def test_same_etag_for_changed_content_is_caught_by_the_body_hash(site, sqlite_u
     assert "If-None-Match" not in feed_request.headers and "If-Modified-Since" not in feed_request.headers
     assert counts(db) == (2, 2)
     db.dispose()
+
+
+def test_a_feed_served_unchanged_in_full_is_recorded_without_parsing_it(site, sqlite_url):
+    db = Database(sqlite_url)
+    site.set_headers("/feed.xml", {"ETag": '"always-the-same"'})  # caught lying below: then fetched in full
+    site.set_page("/feed.xml", feed_with(1), content_type=RSS)
+    sid = setup(db, site)
+    assert poll(sqlite_url, sid) == 0
+    site.set_page("/feed.xml", feed_with(2), content_type=RSS)
+    assert poll(sqlite_url, sid) == 0
+    first = get(db, sid)
+    again = crawl(sqlite_url, str(sid), settings={**FAST_CRAWL, "NEWSARCHIVE_POLL_MAX_SECONDS": "86400",
+                                                   "LOG_LEVEL": "INFO"})
+    assert again.returncode == 0, again.stderr
+    assert "'downloader/response_status_count/200': 2" in again.stderr  # robots.txt and the whole feed
+    assert f"source {site.url('/feed.xml')}: unchanged" in again.stderr  # not "2 entries, 0 new": not parsed
+    s = get(db, sid)
+    assert s.last_success_at > first.last_success_at and s.consecutive_failures == 0
+    assert s.poll_seconds > first.poll_seconds  # nothing new: polled less often
+    assert counts(db) == (2, 2)
+    db.dispose()

@@ -51,6 +51,19 @@ class FeedPolling(SpiderMixin):
             await maybe_deferred_to_future(self.record_poll(
                 source_id, not_modified=True, hints=polling.PollHints(max_age=max_age(cache_control))))
             return
+        body_hash = hashlib.sha256(response.body).hexdigest()
+        if body_hash == response.meta.get("previous_body_hash"):
+            # Byte for byte the body of the last successful poll (a server that ignores conditional
+            # requests): nothing new, and no parse on the reactor (20 ms for a 100-item feed). Like
+            # a 304, only Cache-Control is read: the feed's own <ttl> already set the interval,
+            # which an unchanged poll only lengthens.
+            self.crawler.stats.inc_value("newsarchive/feed_unchanged")
+            await maybe_deferred_to_future(self.record_poll(
+                source_id, etag=response_header(response, b"ETag"), body_hash=body_hash,
+                last_modified=response_header(response, b"Last-Modified"),
+                hints=polling.PollHints(max_age=max_age(cache_control))))
+            logger.info("source %s: unchanged", response.url)
+            return
         # Bytes, never a URL: feedparser must not fetch anything itself.
         parsed = feedparser.parse(response.body, response_headers={
             "content-type": response_header(response, b"Content-Type") or ""})
@@ -60,15 +73,9 @@ class FeedPolling(SpiderMixin):
             logger.error("source %s: %s", response.url, failed.error)
             await maybe_deferred_to_future(self.record_poll(source_id, failed))
             return
-        body_hash = hashlib.sha256(response.body).hexdigest()
-        requests: list[scrapy.Request] = []
-        if body_hash == response.meta.get("previous_body_hash"):
-            self.crawler.stats.inc_value("newsarchive/feed_unchanged")
-            new_items = 0
-        else:
-            links = ((join_url(response.url, entry.link), entry) for entry in parsed.entries if entry.get("link"))
-            found = {url: _entry_date(entry) for url, entry in links if url}
-            new_items, requests = await self.discover(found, source_id)  # in the frontier from here on
+        links = ((join_url(response.url, entry.link), entry) for entry in parsed.entries if entry.get("link"))
+        found = {url: _entry_date(entry) for url, entry in links if url}
+        new_items, requests = await self.discover(found, source_id)  # in the frontier from here on
         await maybe_deferred_to_future(self.record_poll(
             source_id, etag=response_header(response, b"ETag"), body_hash=body_hash,
             last_modified=response_header(response, b"Last-Modified"), new_items=new_items,
