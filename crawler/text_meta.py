@@ -33,7 +33,25 @@ _GLUED_PREFIX = re.compile(
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\|| and | et | und | y | e | ed )\s*", re.I)
 _AUTHOR_NOISE = re.compile(r"https?://|www\.|@|\d|\bmin\b")
 _CREDENTIALS = frozenset("ms ma ba bs bsc msc md phd rd rdn ldn rn mph dds cpa mba jr sr dr prof".split())
+# A byline that runs on into its dateline ("Jane Doe Published 3 hours ago", "Jane Doe Stand:") or
+# the author's role ("Jane Doe News reporter", "Jane Doe, Redakteurin"): the name ends before it.
+_ROLE = (r"(?:(?:news|staff|senior|chief|political|sports?|business|science|health|foreign|investigative"
+         r"|freelance|contributing|associate|managing|deputy)\s+)?(?:reporter|correspondent|editor|writer|journalist"
+         r"|columnist|contributor|redakteur|redakteurin|korrespondent|korrespondentin|journaliste|correspondante?"
+         r"|rédacteur|rédactrice|periodista|corresponsal|redactora?|giornalista|corrispondente|redattore|redattrice)"
+         r"s?(?![\w-])")
+_NAME_ENDS = re.compile(
+    r"(?<=\S)\s+(?:(?:updated|mis à jour|publié|published|posted|aktualisiert|veröffentlicht|actualizado|publicado"
+    rf"|aggiornato|pubblicato)(?![\w-])|stand(?=\s*(?::|$|\d))|{_ROLE}).*$", re.I)
+_ROLE_PART = re.compile(_ROLE, re.I)  # "Jane Doe, Korrespondentin in Paris": the part after the name
 _NOISE_WORDS = re.compile(r"\b(?:updated|mis à jour|publié|published|aktualisiert|actualizado|aggiornato)\b", re.I)
+# Two elements run together without a space, a name in capitals and what followed it:
+# "JILL LAWLESSAssociated Press" is "JILL LAWLESS" and "Associated Press"
+_GLUED_CAPITALS = re.compile(r"(?<=[A-ZÀ-Ý]{2})(?=[A-ZÀ-Ý][a-zà-ÿ])")
+# News agencies named beside a reporter are the reporter's affiliation, not a second author
+_AGENCIES = frozenset(squashed for squashed in (
+    "associatedpress", "theassociatedpress", "ap", "reuters", "afp", "agencefrancepresse", "dpa", "ansa", "efe",
+    "apa", "sda", "belga", "anp", "kyodo", "xinhua", "pa", "pressassociation"))
 _LANG = re.compile(r"^([a-zA-Z]{2})(?:[-_]|$)")
 # The words a byline's markup carries in its class, id, itemprop, rel or data- attributes: every
 # one that our byline XPath and trafilatura's (trafilatura.xpaths.AUTHOR_XPATHS) look for. A page
@@ -191,16 +209,19 @@ def clean_authors(raw: str) -> list[str]:
     text = " ".join(raw.split())
     text = _GLUED_PREFIX.sub("", text)
     text = _BYLINE_PREFIX.sub("", text)
+    text = _GLUED_CAPITALS.sub(", ", text)
     names: list[str] = []
     for part in _AUTHOR_SPLIT.split(text):
-        part = _BYLINE_PREFIX.sub("", _GLUED_PREFIX.sub("", part)).strip(" .-–—:|")
+        part = _BYLINE_PREFIX.sub("", _GLUED_PREFIX.sub("", part))
+        part = _NAME_ENDS.sub("", part).strip(" .-–—:|")
         too_long = len(part) > 60 or len(part.split()) > 5
         if not part or too_long or _AUTHOR_NOISE.search(part) or _NOISE_WORDS.search(part):
             continue
-        if names and part.replace(".", "").casefold() in _CREDENTIALS:
+        if names and (part.replace(".", "").casefold() in _CREDENTIALS or _ROLE_PART.match(part)):
             continue
         names.append(part)
-    return names
+    people = [name for name in names if squash(name) not in _AGENCIES]
+    return people or names
 
 
 def language_of(page: PageMeta, tree: HtmlElement) -> str | None:
