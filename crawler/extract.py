@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
+from itertools import chain, islice
 
 from trafilatura.utils import LANGID_FLAG, language_classifier
 
@@ -18,7 +18,15 @@ from archive.urls import site_of
 from crawler import text_meta
 from crawler.candidates import main_text
 from crawler.text_blocks import block_reason
-from crawler.text_dates import choose_dates, dateline_date, dateline_dates, guess_date, in_page_offset, page_dates
+from crawler.text_dates import (
+    choose_dates,
+    dateline_date,
+    dateline_dates,
+    guess_date,
+    in_page_offset,
+    page_dates,
+    zoned_time_elements,
+)
 from crawler.text_decode import decode_html
 from crawler.text_furniture import drop_captions, drop_related_blocks, drop_selected, filter_lines, site_name_keys
 from crawler.text_lead import with_lead, with_named_lead
@@ -109,7 +117,8 @@ def extract(
         guessed = guess_date(tree, url) or dateline_date(tree, language) or guess_date(tree, url, extensive=True)
         published, _ = choose_dates([guessed] if guessed else [], [], url, None)
     elif published is not None:  # the datelines are parsed only for a UTC stamp (lazily)
-        published = in_page_offset(published, islice(dateline_dates(tree, language, timed=True), 2))
+        published = in_page_offset(published, chain(zoned_time_elements(tree),
+                                                    islice(dateline_dates(tree, language, timed=True), 2)))
     canonical = text_meta.canonical_of(tree, url)
     author = text_meta.author_of(page, tree)
     names = site_name_keys(text_meta.site_name(page), site)

@@ -261,6 +261,18 @@ def test_a_utc_stamp_takes_the_offset_of_the_local_dateline():
     assert article.published == datetime(2024, 3, 8, 4, 4, 54, tzinfo=UTC)  # the same instant
 
 
+def test_a_utc_stamp_takes_the_offset_a_time_element_gives():
+    # the metadata in UTC (04:04 on the 22nd), a <time> of the same instant with the page's offset,
+    # and a visible dateline the parser cannot read: the page's readers see the 21st
+    html = ('<html lang="es"><head><meta property="article:published_time" content="2022-04-22T04:04:54+00:00">'
+            '</head><body><article><h1>Combustibles</h1><time datetime="2022-04-21T22:04:54-06:00">el jueves'
+            '</time>' + "".join(f"<p>{p} y más palabras para una frase completa.</p>" for p in WATER)
+            + "</article></body></html>")
+    published = extract(html.encode(), "https://diario.example/economia/combustibles").published
+    assert published.date() == date(2022, 4, 21) and published.utcoffset() == timedelta(hours=-6)
+    assert published == datetime(2022, 4, 22, 4, 4, 54, tzinfo=UTC)
+
+
 def test_numeric_dates_are_read_day_first_but_on_english_pages():
     assert parse_date("07/03/2024 22:04", "es").date() == date(2024, 3, 7)
     assert parse_date("07/03/2024", "de").date() == date(2024, 3, 7)
