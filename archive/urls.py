@@ -151,7 +151,21 @@ def clean_url(url: str) -> str:
     encoding normalized, dot segments resolved, fragment removed), then tracking parameters and
     AMP markers removed, the host normalized (see normalize_host) and a default port dropped.
 
-    ``?b=2&a=1#top`` and ``?a=1&b=2&utm_source=rss`` are the same article."""
+    ``?b=2&a=1#top`` and ``?a=1&b=2&utm_source=rss`` are the same article. A canonical URL is its
+    own canonical form (migration a14_canonical relies on it): a dot segment that only appears
+    once the first pass has dropped empty parameters ("/.;" becomes "/.") is resolved by another."""
+    cleaned = _clean_once(url)
+    for _ in range(3):
+        if not _DOT_SEGMENT.search(urlsplit(cleaned).path):
+            break
+        cleaned = _clean_once(cleaned)
+    return cleaned
+
+
+_DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)")
+
+
+def _clean_once(url: str) -> str:
     try:
         parts = urlsplit(canonicalize_url(check_url(url)))
     except ValueError:

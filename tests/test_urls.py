@@ -74,6 +74,15 @@ def test_reordered_and_tracked_variants_are_one_article(db):
     assert second.outcome.value == "unchanged"
 
 
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://news.test/.;", "https://news.test/"),  # "/." only once the empty parameters are gone
+    ("https://news.test/a/..;", "https://news.test/"),
+    ("https://news.test/a/.;/b", "https://news.test/a/.;/b"),  # ".;" inside a path is no dot segment
+])
+def test_dot_segments_left_by_dropped_parameters_are_resolved(url, expected):
+    assert clean_url(url) == expected and clean_url(expected) == expected
+
+
 _PART = st.text(alphabet="abcAB09-_.~%é /?=&#+;:", max_size=12)
 
 
