@@ -33,21 +33,24 @@ _GLUED_PREFIX = re.compile(
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\|| and | et | und | y | e | ed )\s*", re.I)
 _AUTHOR_NOISE = re.compile(r"https?://|www\.|@|\d|\bmin\b")
 _CREDENTIALS = frozenset("ms ma ba bs bsc msc md phd rd rdn ldn rn mph dds cpa mba jr sr dr prof".split())
-# A byline that runs on into its dateline ("Jane Doe Published 3 hours ago", "Jane Doe Stand:") or
-# the author's role ("Jane Doe News reporter", "Jane Doe, Redakteurin"): the name ends before it.
-_ROLE = (r"(?:(?:news|staff|senior|chief|political|sports?|business|science|health|foreign|investigative"
-         r"|freelance|contributing|associate|managing|deputy)\s+)?(?:reporter|correspondent|editor|writer|journalist"
-         r"|columnist|contributor|redakteur|redakteurin|korrespondent|korrespondentin|journaliste|correspondante?"
-         r"|rédacteur|rédactrice|periodista|corresponsal|redactora?|giornalista|corrispondente|redattore|redattrice)"
-         r"s?(?![\w-])")
-_NAME_ENDS = re.compile(
-    r"(?<=\S)\s+(?:(?:updated|mis à jour|publié|published|posted|aktualisiert|veröffentlicht|actualizado|publicado"
-    rf"|aggiornato|pubblicato)(?![\w-])|stand(?=\s*(?::|$|\d))|{_ROLE}).*$", re.I)
-_ROLE_PART = re.compile(_ROLE, re.I)  # "Jane Doe, Korrespondentin in Paris": the part after the name
+# A byline that runs on into the author's role: the name ends before it. At the end of a name
+# the role must be written in lower case ("Tom Gillespie News reporter"), since a capitalised one
+# may be part of a name ("Letters To The Editor", a pen name "Rasender Reporter"); after a comma
+# it is a part of its own ("Anna Schmidt, Korrespondentin in Paris").
+_ROLE_WORDS = (r"reporter|correspondent|editor|writer|journalist|columnist|contributor|redakteur|redakteurin"
+               r"|korrespondent|korrespondentin|journaliste|correspondante?|rédacteur|rédactrice|periodista"
+               r"|corresponsal|redactora?|giornalista|corrispondente|redattore|redattrice")
+_ROLE_QUALIFIERS = (r"news|staff|senior|chief|political|sports?|business|science|health|foreign|investigative"
+                    r"|freelance|contributing|associate|managing|deputy")
+_NAME_ENDS = re.compile(rf"(?<=\S)\s+(?:(?i:{_ROLE_QUALIFIERS})\s+)?(?:{_ROLE_WORDS})s?(?![\w-]).*$")
+_ROLE_PART = re.compile(rf"(?:(?:{_ROLE_QUALIFIERS})\s+)?(?:{_ROLE_WORDS})s?(?![\w-])", re.I)
+# "GREG BEACHAM, AP Sports Writer": an agency's title for the reporter before it
+_AGENCY_ROLE = re.compile(rf"(?:ap|associated press|reuters|afp|dpa)\b.*\b(?:{_ROLE_WORDS})s?$", re.I)
 _NOISE_WORDS = re.compile(r"\b(?:updated|mis à jour|publié|published|aktualisiert|actualizado|aggiornato)\b", re.I)
 # Two elements run together without a space, a name in capitals and what followed it:
-# "JILL LAWLESSAssociated Press" is "JILL LAWLESS" and "Associated Press"
-_GLUED_CAPITALS = re.compile(r"(?<=[A-ZÀ-Ý]{2})(?=[A-ZÀ-Ý][a-zà-ÿ])")
+# "JILL LAWLESSAssociated Press" is "JILL LAWLESS" and "Associated Press" (a brand such as
+# "FIFPlay" is no name in capitals: it needs a word in capitals before it)
+_GLUED_CAPITALS = re.compile(r"\b((?:[A-ZÀ-Ý][A-ZÀ-Ý'.-]+ )+[A-ZÀ-Ý]{2,})(?=[A-ZÀ-Ý][a-zà-ÿ])")
 # News agencies named beside a reporter are the reporter's affiliation, not a second author
 _AGENCIES = frozenset(squashed for squashed in (
     "associatedpress", "theassociatedpress", "ap", "reuters", "afp", "agencefrancepresse", "dpa", "ansa", "efe",
@@ -209,15 +212,15 @@ def clean_authors(raw: str) -> list[str]:
     text = " ".join(raw.split())
     text = _GLUED_PREFIX.sub("", text)
     text = _BYLINE_PREFIX.sub("", text)
-    text = _GLUED_CAPITALS.sub(", ", text)
     names: list[str] = []
-    for part in _AUTHOR_SPLIT.split(text):
+    for part in _AUTHOR_SPLIT.split(_GLUED_CAPITALS.sub(r"\1, ", text)):
         part = _BYLINE_PREFIX.sub("", _GLUED_PREFIX.sub("", part))
         part = _NAME_ENDS.sub("", part).strip(" .-–—:|")
         too_long = len(part) > 60 or len(part.split()) > 5
         if not part or too_long or _AUTHOR_NOISE.search(part) or _NOISE_WORDS.search(part):
             continue
-        if names and (part.replace(".", "").casefold() in _CREDENTIALS or _ROLE_PART.match(part)):
+        if names and (part.replace(".", "").casefold() in _CREDENTIALS or _ROLE_PART.match(part)
+                      or _AGENCY_ROLE.match(part)):
             continue
         names.append(part)
     people = [name for name in names if squash(name) not in _AGENCIES]
