@@ -145,6 +145,9 @@ def is_tracking_param(name: str, value: str = "") -> bool:
                for found in COURLAN_TRACKERS.finditer(name))
 
 
+_DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)")  # a "." or ".." path segment
+
+
 @lru_cache(maxsize=8192)  # a batch asks for an item's canonical URL several times; crawls repeat URLs
 def clean_url(url: str) -> str:
     """The canonical form of an article URL: w3lib's canonicalize_url (query sorted, percent-
@@ -160,9 +163,6 @@ def clean_url(url: str) -> str:
             break
         cleaned = _clean_once(cleaned)
     return cleaned
-
-
-_DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)")
 
 
 def _clean_once(url: str) -> str:

@@ -56,7 +56,7 @@ _BRACKETED_ZONE = re.compile(r"\(\s*((?:GMT|UTC)?\s*[+-]\s*\d{1,2}(?::?\d\d)?|[A
 _EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 _WIDEST_OFFSET = timedelta(hours=14)  # UTC-12 .. UTC+14
 _TIME_ELEMENTS = etree.XPath("//time[@datetime]")
-TIME_ELEMENTS = 3
+ZONED_TIMES_READ = 3  # the first <time> elements read for the page's UTC offset
 # <time>, itemprop=datePublished, or a class that says date, published or timestamp. Tested on the
 # attribute axis (//@class[...]/..): libxml2 then tests the attributes that exist instead of every
 # element of the page, twice as fast
@@ -160,7 +160,7 @@ def dateline_dates(tree: HtmlElement, language: str | None, *, timed: bool = Fal
 def zoned_time_elements(tree: HtmlElement) -> Iterator[datetime]:
     """The machine values of the page's first <time> elements that carry their UTC offset
     (``datetime="2022-04-21T22:04:54-06:00"``): the page's own zone, said outright."""
-    for node in _TIME_ELEMENTS(tree)[:TIME_ELEMENTS]:
+    for node in _TIME_ELEMENTS(tree)[:ZONED_TIMES_READ]:
         found = parse_date(node.get("datetime"))
         if found is not None and found.utcoffset():
             yield found

@@ -52,9 +52,9 @@ _NOISE_WORDS = re.compile(r"\b(?:updated|mis à jour|publié|published|aktualisi
 # "FIFPlay" is no name in capitals: it needs a word in capitals before it)
 _GLUED_CAPITALS = re.compile(r"\b((?:[A-ZÀ-Ý][A-ZÀ-Ý'.-]+ )+[A-ZÀ-Ý]{2,})(?=[A-ZÀ-Ý][a-zà-ÿ])")
 # News agencies named beside a reporter are the reporter's affiliation, not a second author
-_AGENCIES = frozenset(squashed for squashed in (
+_AGENCIES = frozenset((
     "associatedpress", "theassociatedpress", "ap", "reuters", "afp", "agencefrancepresse", "dpa", "ansa", "efe",
-    "apa", "sda", "belga", "anp", "kyodo", "xinhua", "pa", "pressassociation"))
+    "apa", "sda", "belga", "anp", "kyodo", "xinhua", "pa", "pressassociation"))  # squashed (see squash)
 _LANG = re.compile(r"^([a-zA-Z]{2})(?:[-_]|$)")
 # The words a byline's markup carries in its class, id, itemprop, rel or data- attributes: every
 # one that our byline XPath and trafilatura's (trafilatura.xpaths.AUTHOR_XPATHS) look for. A page

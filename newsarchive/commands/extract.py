@@ -39,15 +39,16 @@ def extract(paths, url, fmt):
         except (OSError, EOFError) as exc:
             raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
         article = extract_article(body, url or path.resolve().as_uri())
+        refusal = article.refusal
         click.echo(json.dumps({
             "path": str(path), "url": url, "title": article.title, "text": article.text,
             "author": article.author,
             "published": article.published.isoformat() if article.published else None,
-            "language": article.language, "site": article.site or None, "rejected": article.refusal,
+            "language": article.language, "site": article.site or None, "rejected": refusal,
         }, ensure_ascii=False))
-        if article.refusal:
+        if refusal:
             refused += 1
-            click.echo(f"{path}: {article.refusal}", err=True)
+            click.echo(f"{path}: {refusal}", err=True)
     return 1 if refused else 0
 
 
